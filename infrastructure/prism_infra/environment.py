@@ -1,0 +1,58 @@
+"""The Lambda function's environment: the app's own variables plus the adapter's and Powertools'.
+
+Pure: settings and bucket names in, a plain dict out. The names come from the app's contract
+(`prism.settings.ENV_VARS`); the test suite checks that this sets exactly the variables the app
+reads on S3 and that the app accepts the result.
+"""
+
+from __future__ import annotations
+
+import json
+
+from prism_infra.config import StackSettings
+
+#: Where the Lambda Web Adapter posts non-HTTP events (S3 notifications); the app listens here.
+EVENTS_PATH = "/events"
+#: Port uvicorn listens on in the image (Dockerfile.lambda) and the adapter forwards to.
+APP_PORT = 8080
+READINESS_PATH = "/healthz"
+
+#: The Lambda Web Adapter's own settings (https://awslabs.github.io/aws-lambda-web-adapter/).
+ADAPTER_ENV: dict[str, str] = {
+    "AWS_LWA_PORT": str(APP_PORT),
+    "AWS_LWA_READINESS_CHECK_PATH": READINESS_PATH,
+    "AWS_LWA_INVOKE_MODE": "response_stream",
+    "AWS_LWA_PASS_THROUGH_PATH": EVENTS_PATH,
+}
+
+
+def powertools_env(service: str) -> dict[str, str]:
+    return {"POWERTOOLS_SERVICE_NAME": service, "POWERTOOLS_METRICS_NAMESPACE": "Prism"}
+
+
+def function_environment(
+    settings: StackSettings,
+    *,
+    uploads_bucket: str,
+    processed_bucket: str,
+    rejected_bucket: str,
+    service: str = "prism",
+) -> dict[str, str]:
+    app = {
+        "PRISM_STORAGE": "s3",
+        "PRISM_UPLOADS_BUCKET": uploads_bucket,
+        "PRISM_PROCESSED_BUCKET": processed_bucket,
+        "PRISM_REJECTED_BUCKET": rejected_bucket,
+        "PRISM_UPLOADS_PREFIX": settings.uploads_prefix,
+        "PRISM_VARIANTS": json.dumps(
+            [spec.to_dict() for spec in settings.variants], separators=(",", ":")
+        ),
+        "PRISM_MAX_INPUT_BYTES": str(settings.limits.max_input_bytes),
+        "PRISM_MAX_PIXELS": str(settings.limits.max_pixels),
+        "PRISM_UPLOAD_URL_TTL": str(settings.upload_url_ttl),
+        "PRISM_DOWNLOAD_URL_TTL": str(settings.download_url_ttl),
+        "PRISM_BACKGROUND": settings.background,
+        "PRISM_EVENTS_PATH": EVENTS_PATH,
+        "PRISM_LOG_LEVEL": settings.log_level,
+    }
+    return {**app, **ADAPTER_ENV, **powertools_env(service)}

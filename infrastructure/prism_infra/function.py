@@ -1,0 +1,189 @@
+"""The Lambda function (container image), its role, logs, dead letters, URL and S3 trigger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from prism_infra.config import StackSettings
+from prism_infra.environment import function_environment
+from prism_infra.policies import assume_role_policy, function_policy, to_json
+
+#: Methods browsers may call on the function URL when CORS origins are configured.
+CORS_METHODS = ["GET", "POST", "DELETE"]
+CORS_HEADERS = ["authorization", "content-type", "x-amz-date", "x-amz-security-token"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFunctionArgs:
+    name: str  # function name, e.g. prism-prod
+    settings: StackSettings
+    image_uri: pulumi.Input[str]
+    account_id: pulumi.Input[str]
+    uploads: aws.s3.Bucket
+    processed: aws.s3.Bucket
+    rejected: aws.s3.Bucket
+    #: Resources the function must not be created before (the image build).
+    depends_on: tuple[pulumi.Resource, ...] = ()
+
+
+class ImageFunction(pulumi.ComponentResource):
+    function: aws.lambda_.Function
+    url: aws.lambda_.FunctionUrl
+    log_group: aws.cloudwatch.LogGroup
+    dead_letters: aws.sqs.Queue
+
+    def __init__(
+        self, name: str, args: ImageFunctionArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("prism:function:ImageFunction", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        s = args.settings
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/lambda/{args.name}",
+            retention_in_days=s.log_retention_days,
+            opts=child,
+        )
+        # S3 invokes asynchronously; events that still fail after Lambda's retries land here.
+        self.dead_letters = aws.sqs.Queue(
+            f"{name}-dead-letters",
+            message_retention_seconds=14 * 24 * 3600,
+            sqs_managed_sse_enabled=True,
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=to_json(assume_role_policy("lambda.amazonaws.com")),
+            opts=child,
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=pulumi.Output.all(
+                args.uploads.arn,
+                args.processed.arn,
+                args.rejected.arn,
+                self.dead_letters.arn,
+                self.log_group.arn,
+            ).apply(
+                lambda arns: to_json(
+                    function_policy(
+                        uploads_bucket_arn=arns[0],
+                        uploads_prefix=s.uploads_prefix,
+                        processed_bucket_arn=arns[1],
+                        rejected_bucket_arn=arns[2],
+                        dead_letter_queue_arn=arns[3],
+                        log_group_arn=arns[4],
+                    )
+                )
+            ),
+            opts=child,
+        )
+        environment = pulumi.Output.all(
+            args.uploads.bucket, args.processed.bucket, args.rejected.bucket
+        ).apply(
+            lambda names: function_environment(
+                s,
+                uploads_bucket=names[0],
+                processed_bucket=names[1],
+                rejected_bucket=names[2],
+                service=args.name,
+            )
+        )
+        self.function = aws.lambda_.Function(
+            f"{name}-function",
+            name=args.name,
+            package_type="Image",
+            image_uri=args.image_uri,
+            architectures=["arm64"],
+            role=role.arn,
+            memory_size=s.memory_mb,
+            timeout=s.timeout_seconds,
+            ephemeral_storage={"size": s.ephemeral_storage_mb},
+            reserved_concurrent_executions=s.reserved_concurrency,
+            environment={"variables": environment},
+            logging_config={"log_format": "JSON", "log_group": self.log_group.name},
+            dead_letter_config={"target_arn": self.dead_letters.arn},
+            # The role policy must exist first: Lambda checks it can reach the DLQ on create.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.log_group, role_policy, *args.depends_on]
+            ),
+        )
+        # Lambda stops a function that keeps re-triggering itself (the default; pinned here).
+        aws.lambda_.FunctionRecursionConfig(
+            f"{name}-recursion",
+            function_name=self.function.name,
+            recursive_loop="Terminate",
+            opts=child,
+        )
+
+        self.url = aws.lambda_.FunctionUrl(
+            f"{name}-url",
+            function_name=self.function.name,
+            authorization_type=s.function_url_auth,
+            invoke_mode="RESPONSE_STREAM",
+            cors=(
+                {
+                    "allow_origins": list(s.cors_origins),
+                    "allow_methods": CORS_METHODS,
+                    "allow_headers": CORS_HEADERS,
+                    "max_age": 3600,
+                }
+                if s.cors_origins
+                else None
+            ),
+            opts=child,
+        )
+        if s.function_url_auth == "NONE":
+            # Since October 2025 a public function URL needs both grants; the second one is
+            # limited to calls that arrive through the URL.
+            aws.lambda_.Permission(
+                f"{name}-public-url",
+                function=self.function.name,
+                action="lambda:InvokeFunctionUrl",
+                principal="*",
+                function_url_auth_type="NONE",
+                opts=child,
+            )
+            aws.lambda_.Permission(
+                f"{name}-public-invoke",
+                function=self.function.name,
+                action="lambda:InvokeFunction",
+                principal="*",
+                invoked_via_function_url=True,
+                opts=child,
+            )
+
+        s3_permission = aws.lambda_.Permission(
+            f"{name}-s3-invoke",
+            function=self.function.name,
+            action="lambda:InvokeFunction",
+            principal="s3.amazonaws.com",
+            source_arn=args.uploads.arn,
+            source_account=args.account_id,
+            opts=child,
+        )
+        # S3 tests the destination when the notification is saved: permission first.
+        aws.s3.BucketNotification(
+            f"{name}-uploads-notification",
+            bucket=args.uploads.id,
+            lambda_functions=[
+                {
+                    "lambda_function_arn": self.function.arn,
+                    "events": ["s3:ObjectCreated:*"],
+                    "filter_prefix": s.uploads_prefix,
+                }
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[s3_permission]),
+        )
+        self.register_outputs(
+            {
+                "function_name": self.function.name,
+                "function_arn": self.function.arn,
+                "url": self.url.function_url,
+            }
+        )

@@ -1,0 +1,182 @@
+"""IAM and resource policy documents, built by pure functions from exact ARNs.
+
+Every statement names the ARNs it applies to. The single `"*"` in this file is
+`ecr:GetAuthorizationToken`, an action AWS does not let you scope to a resource (the token
+alone grants nothing; pushes are still checked against the repository ARN below).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+Document = dict[str, Any]
+
+ECR_PUSH_ACTIONS = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:CompleteLayerUpload",
+    "ecr:DescribeImages",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:InitiateLayerUpload",
+    "ecr:PutImage",
+    "ecr:UploadLayerPart",
+]
+LOG_WRITE_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
+
+
+def _doc(*statements: Document) -> Document:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def to_json(document: Document) -> str:
+    return json.dumps(document, sort_keys=True)
+
+
+def assume_role_policy(service: str) -> Document:
+    """Trust policy letting one AWS service (e.g. lambda.amazonaws.com) assume the role."""
+    return _doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
+        }
+    )
+
+
+def log_streams_arn(log_group_arn: str) -> str:
+    """Log events are authorised on the group's streams: `<group arn>:*` (nothing wider)."""
+    return log_group_arn.removesuffix(":*") + ":*"
+
+
+def codebuild_policy(
+    *, source_bucket_arn: str, source_prefix: str, repository_arn: str, log_group_arn: str
+) -> Document:
+    """CodeBuild may read the build context prefix, push to one repository, log to one group."""
+    return _doc(
+        {
+            "Sid": "ReadBuildContext",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": [f"{source_bucket_arn}/{source_prefix}*"],
+        },
+        {
+            "Sid": "PushImage",
+            "Effect": "Allow",
+            "Action": ECR_PUSH_ACTIONS,
+            "Resource": [repository_arn],
+        },
+        {
+            "Sid": "EcrLogin",
+            "Effect": "Allow",
+            "Action": ["ecr:GetAuthorizationToken"],
+            "Resource": ["*"],
+        },
+        {
+            "Sid": "WriteBuildLogs",
+            "Effect": "Allow",
+            "Action": LOG_WRITE_ACTIONS,
+            "Resource": [log_streams_arn(log_group_arn)],
+        },
+    )
+
+
+def function_policy(
+    *,
+    uploads_bucket_arn: str,
+    uploads_prefix: str,
+    processed_bucket_arn: str,
+    rejected_bucket_arn: str,
+    dead_letter_queue_arn: str,
+    log_group_arn: str,
+) -> Document:
+    """The function's role: exactly the objects and queue it touches, and its own log group.
+
+    Uploads: read originals under the prefix, and put there too, because presigned upload
+    POSTs are signed with this role and S3 checks the signer's permission. ListBucket on the
+    prefix lets a missing key read as 404 instead of 403. Processed: full object access.
+    Rejected: write records and read them back for status.
+    """
+    return _doc(
+        {
+            "Sid": "ReadWriteOriginals",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": [f"{uploads_bucket_arn}/{uploads_prefix}*"],
+        },
+        {
+            "Sid": "ListOriginals",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [uploads_bucket_arn],
+            "Condition": {"StringLike": {"s3:prefix": [f"{uploads_prefix}*"]}},
+        },
+        {
+            "Sid": "ReadWriteVariants",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            "Resource": [f"{processed_bucket_arn}/*"],
+        },
+        {
+            "Sid": "ListVariants",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [processed_bucket_arn],
+        },
+        {
+            "Sid": "WriteRejections",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:GetObject"],
+            "Resource": [f"{rejected_bucket_arn}/*"],
+        },
+        {
+            "Sid": "ListRejections",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [rejected_bucket_arn],
+        },
+        {
+            "Sid": "DeadLetters",
+            "Effect": "Allow",
+            "Action": ["sqs:SendMessage"],
+            "Resource": [dead_letter_queue_arn],
+        },
+        {
+            "Sid": "WriteLogs",
+            "Effect": "Allow",
+            "Action": LOG_WRITE_ACTIONS,
+            "Resource": [log_streams_arn(log_group_arn)],
+        },
+    )
+
+
+def tls_only_bucket_policy(bucket_arn: str) -> Document:
+    """Deny every request that does not arrive over TLS."""
+    return _doc(
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    )
+
+
+def ecr_lifecycle_policy(keep: int) -> Document:
+    """Expire all but the newest `keep` images (tags are immutable content hashes)."""
+    return {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "description": f"keep the last {keep} images",
+                "selection": {
+                    "tagStatus": "any",
+                    "countType": "imageCountMoreThan",
+                    "countNumber": keep,
+                },
+                "action": {"type": "expire"},
+            }
+        ]
+    }

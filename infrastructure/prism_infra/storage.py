@@ -1,0 +1,98 @@
+"""Private S3 buckets: public access blocked, encrypted, TLS-only, owner-enforced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from prism_infra.policies import tls_only_bucket_policy, to_json
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateBucketArgs:
+    #: Start of the bucket's name (S3 appends a unique suffix), e.g. "prism-prod-uploads-".
+    name_prefix: str
+    #: Browser origins allowed to POST presigned uploads straight to the bucket.
+    cors_origins: tuple[str, ...] = ()
+    #: Delete objects this many days after creation (None keeps them).
+    expire_after_days: int | None = None
+
+
+class PrivateBucket(pulumi.ComponentResource):
+    bucket: aws.s3.Bucket
+
+    def __init__(
+        self, name: str, args: PrivateBucketArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("prism:storage:PrivateBucket", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        # force_destroy: `pulumi destroy` removes the stack's buckets with their objects.
+        self.bucket = aws.s3.Bucket(
+            name, bucket_prefix=args.name_prefix, force_destroy=True, opts=child
+        )
+        ownership = aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=self.bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child,
+        )
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=self.bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"},
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=child,
+        )
+        # After the public access block, so S3 never sees a policy on an unguarded bucket.
+        aws.s3.BucketPolicy(
+            f"{name}-tls-only",
+            bucket=self.bucket.id,
+            policy=self.bucket.arn.apply(lambda arn: to_json(tls_only_bucket_policy(arn))),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access, ownership]),
+        )
+        if args.cors_origins:
+            aws.s3.BucketCorsConfiguration(
+                f"{name}-cors",
+                bucket=self.bucket.id,
+                cors_rules=[
+                    {
+                        "allowed_methods": ["POST", "PUT"],
+                        "allowed_origins": list(args.cors_origins),
+                        "allowed_headers": ["*"],
+                        "expose_headers": ["ETag"],
+                        "max_age_seconds": 3000,
+                    }
+                ],
+                opts=child,
+            )
+        if args.expire_after_days is not None:
+            aws.s3.BucketLifecycleConfiguration(
+                f"{name}-expiry",
+                bucket=self.bucket.id,
+                rules=[
+                    {
+                        "id": f"expire-after-{args.expire_after_days}-days",
+                        "status": "Enabled",
+                        "filter": {"prefix": ""},
+                        "expiration": {"days": args.expire_after_days},
+                        "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+                    }
+                ],
+                opts=child,
+            )
+        self.register_outputs({"bucket": self.bucket.bucket, "arn": self.bucket.arn})
