@@ -75,12 +75,13 @@ def run_pyvips(path: Path) -> Outputs:
     thumb = pyvips.Image.thumbnail_buffer(data, 300, height=300, size="down")
     if thumb.hasalpha():
         thumb = thumb.flatten(background=[255, 255, 255])
+    strip = {"keep": "none"}  # no metadata in outputs, like Prism and sharp's defaults
     encoded = {
-        "jpeg85": (flat.jpegsave_buffer(Q=85), flat),
-        "jpeg60": (flat.jpegsave_buffer(Q=60), flat),
-        "webp": (source.webpsave_buffer(Q=80), source),
-        "png": (source.pngsave_buffer(), source),
-        "thumb": (thumb.jpegsave_buffer(Q=85), thumb),
+        "jpeg85": (flat.jpegsave_buffer(Q=85, **strip), flat),
+        "jpeg60": (flat.jpegsave_buffer(Q=60, **strip), flat),
+        "webp": (source.webpsave_buffer(Q=80, **strip), source),
+        "png": (source.pngsave_buffer(**strip), source),
+        "thumb": (thumb.jpegsave_buffer(Q=85, **strip), thumb),
     }
     return {name: (out, img.width, img.height) for name, (out, img) in encoded.items()}
 

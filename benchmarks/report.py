@@ -59,13 +59,14 @@ class ImageInfo:
 
     @property
     def size_class(self) -> str:
-        if self.megapixels >= TARGET_MIN_MP:
+        # Rounded as displayed: a 3264x2448 phone photo (7.99 MP) is an "8 MP" camera.
+        if round(self.megapixels, 1) >= TARGET_MIN_MP:
             return f">= {TARGET_MIN_MP:g} MP"
         return "1-8 MP" if self.megapixels >= 1 else "< 1 MP"
 
     @property
     def in_target_class(self) -> bool:
-        return self.format in TARGET_FORMATS and self.megapixels >= TARGET_MIN_MP
+        return self.format in TARGET_FORMATS and round(self.megapixels, 1) >= TARGET_MIN_MP
 
 
 @dataclass(frozen=True)

@@ -115,21 +115,26 @@ def sharp_version() -> str:
         return "?"
 
 
-def pyvips_python(install: bool) -> str | None:
-    """A Python that imports pyvips: the project's, or an ignored venv (made with --pyvips)."""
+def pyvips_python() -> str | None:
+    """A Python that imports pyvips: the project's, or a venv in the ignored .sharp/ folder.
+
+    Kept out of the project's lock on purpose: pyvips is only a yardstick, like sharp.
+    """
     for python in (sys.executable, str(PYVIPS_VENV / "bin" / "python")):
         if Path(python).exists() and _imports(python, "pyvips"):
             return python
-    if not install or shutil.which("uv") is None:
+    if shutil.which("uv") is None:
         return None
     log(f"installing pyvips[binary] into {PYVIPS_VENV} ...")
-    subprocess.run(["uv", "venv", "--quiet", str(PYVIPS_VENV)], check=False)
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    subprocess.run(["uv", "venv", "--quiet", str(PYVIPS_VENV)], check=False, env=env)
     subprocess.run(
         [
             *("uv", "pip", "install", "--quiet"),
             *("--python", str(PYVIPS_VENV / "bin" / "python"), "pyvips[binary]"),
         ],
         check=False,
+        env=env,
     )
     python = str(PYVIPS_VENV / "bin" / "python")
     return python if Path(python).exists() and _imports(python, "pyvips") else None
@@ -217,9 +222,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--contenders", default="prism,naive,sharp,pyvips", help="comma-separated subset"
     )
-    parser.add_argument(
-        "--pyvips", action="store_true", help="install pyvips into .sharp/ if absent"
-    )
     parser.add_argument("--no-ssim", action="store_true", help="skip the quality comparison")
     parser.add_argument("--no-coldstart", action="store_true", help="skip the cold-start probe")
     parser.add_argument("--lambda-memory-mb", type=int, default=2048, help="for the cost estimate")
@@ -242,11 +244,11 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 commands[name] = sharp_job
         elif name == "pyvips":
-            python = pyvips_python(install=args.pyvips)
+            python = pyvips_python()
             if python:
                 commands[name] = python_job("pyvips", python)
             else:
-                skipped[name] = "pyvips not importable (add --pyvips to install it into .sharp/)"
+                skipped[name] = "pyvips[binary] could not be installed into .sharp/"
         else:
             raise SystemExit(f"unknown contender {name!r}")
     for name, why in skipped.items():
