@@ -42,6 +42,9 @@ class StackSettings:
     log_retention_days: int = 30
     variants: tuple[VariantSpec, ...] = DEFAULT_SPECS
     limits: Limits = field(default_factory=Limits)
+    #: Largest image `POST /images` takes in the body (a function URL caps requests at 6 MB,
+    #: and binary bodies arrive base64-encoded); larger files go through `POST /uploads`.
+    max_request_bytes: int = 4_500_000
     upload_url_ttl: int = 300
     download_url_ttl: int = 300
     uploads_prefix: str = "uploads/"
@@ -63,6 +66,7 @@ KEYS: dict[str, str] = {
     "variants": "variants",
     "maxInputBytes": "max_input_bytes",
     "maxPixels": "max_pixels",
+    "maxRequestBytes": "max_request_bytes",
     "uploadUrlTtl": "upload_url_ttl",
     "downloadUrlTtl": "download_url_ttl",
     "uploadsPrefix": "uploads_prefix",
@@ -175,6 +179,7 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
             max_input_bytes=_int(raw, "maxInputBytes", limits.max_input_bytes, 1, 2**31),
             max_pixels=_int(raw, "maxPixels", limits.max_pixels, 1, 1_000_000_000),
         ),
+        max_request_bytes=_int(raw, "maxRequestBytes", d.max_request_bytes, 1, 6_000_000),
         upload_url_ttl=_int(raw, "uploadUrlTtl", d.upload_url_ttl, 1, 7 * 24 * 3600),
         download_url_ttl=_int(raw, "downloadUrlTtl", d.download_url_ttl, 1, 7 * 24 * 3600),
         uploads_prefix=prefix,

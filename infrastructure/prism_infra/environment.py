@@ -49,6 +49,7 @@ def function_environment(
         ),
         "PRISM_MAX_INPUT_BYTES": str(settings.limits.max_input_bytes),
         "PRISM_MAX_PIXELS": str(settings.limits.max_pixels),
+        "PRISM_MAX_REQUEST_BYTES": str(settings.max_request_bytes),
         "PRISM_UPLOAD_URL_TTL": str(settings.upload_url_ttl),
         "PRISM_DOWNLOAD_URL_TTL": str(settings.download_url_ttl),
         "PRISM_BACKGROUND": settings.background,

@@ -75,7 +75,7 @@ class ContainerImage(pulumi.ComponentResource):
 
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-build-logs",
-            name=f"/aws/codebuild/{args.name}",
+            name=f"/aws/codebuild/{args.name}-image",
             retention_in_days=args.log_retention_days,
             opts=child,
         )
@@ -103,7 +103,7 @@ class ContainerImage(pulumi.ComponentResource):
         )
         self.project = aws.codebuild.Project(
             f"{name}-build",
-            name=f"{args.name}-image",
+            name=f"{args.name}-image",  # matches its log group
             service_role=role.arn,
             build_timeout=30,
             source={

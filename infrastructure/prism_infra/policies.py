@@ -92,16 +92,18 @@ def function_policy(
 ) -> Document:
     """The function's role: exactly the objects and queue it touches, and its own log group.
 
-    Uploads: read originals under the prefix, and put there too, because presigned upload
-    POSTs are signed with this role and S3 checks the signer's permission. ListBucket on the
-    prefix lets a missing key read as 404 instead of 403. Processed: full object access.
-    Rejected: write records and read them back for status.
+    Object actions follow the API (issue 3): originals are read for processing, written by
+    `POST /images` and by presigned upload POSTs (S3 checks the signer's, i.e. this role's,
+    permission), and deleted by `DELETE /images/{id}` - only under the uploads prefix.
+    Variants and manifests are read, written and deleted; rejection records are written, read
+    for `GET /images/{id}` and deleted with the image. ListBucket on each bucket makes a
+    missing key read as 404 rather than 403 (the app tells "unknown" from "failed" by it).
     """
     return _doc(
         {
-            "Sid": "ReadWriteOriginals",
+            "Sid": "Originals",
             "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             "Resource": [f"{uploads_bucket_arn}/{uploads_prefix}*"],
         },
         {
@@ -112,7 +114,7 @@ def function_policy(
             "Condition": {"StringLike": {"s3:prefix": [f"{uploads_prefix}*"]}},
         },
         {
-            "Sid": "ReadWriteVariants",
+            "Sid": "Variants",
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             "Resource": [f"{processed_bucket_arn}/*"],
@@ -124,9 +126,9 @@ def function_policy(
             "Resource": [processed_bucket_arn],
         },
         {
-            "Sid": "WriteRejections",
+            "Sid": "Rejections",
             "Effect": "Allow",
-            "Action": ["s3:PutObject", "s3:GetObject"],
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             "Resource": [f"{rejected_bucket_arn}/*"],
         },
         {

@@ -161,3 +161,8 @@ def stack_factory() -> Callable[[dict[str, Any]], Stack]:
         return cache[key]
 
     return make
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pulumi_aws warns about its own deprecated modules as they load; not our resources.
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:pulumi_aws")

@@ -1,0 +1,151 @@
+"""`prism:*` config: defaults written out in Pulumi.prod.yaml, validation, clear failures."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from collections.abc import Iterator
+from dataclasses import fields
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+from conftest import REPO_ROOT, RecordingMocks, RecordingMonitor
+from prism.specs import DEFAULT_SPECS
+from prism_infra.config import KEYS, ConfigError, StackSettings, parse_config, read_config
+
+
+def _as_engine_passes_it(value: Any) -> str:
+    """Pulumi hands a program every config value as a string; structured ones as JSON."""
+    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+
+
+def _prod_config() -> dict[str, Any]:
+    return yaml.safe_load((REPO_ROOT / "Pulumi.prod.yaml").read_text())["config"]
+
+
+@pytest.fixture
+def pulumi_config() -> Iterator[dict[str, str]]:
+    config: dict[str, str] = {}
+    yield config
+    pulumi.runtime.set_all_config({})
+
+
+def test_prod_stack_writes_out_every_setting_with_its_default() -> None:
+    config = _prod_config()
+    assert config["aws:region"]
+    prism = {k.removeprefix("prism:"): v for k, v in config.items() if k.startswith("prism:")}
+    assert set(prism) == set(KEYS)
+    engine_view = {k: _as_engine_passes_it(v) for k, v in prism.items()}
+    assert parse_config(engine_view) == StackSettings()
+
+
+def test_every_settings_field_has_a_config_key() -> None:
+    limit_fields = {"max_input_bytes", "max_pixels"}
+    settable = {f.name for f in fields(StackSettings)} - {"limits"} | limit_fields
+    assert set(KEYS.values()) == settable
+
+
+def test_structured_variants_are_validated_by_the_app_rules() -> None:
+    specs = [{"name": "small", "format": "webp", "width": 640}]
+    assert parse_config({"variants": json.dumps(specs)}).variants[0].width == 640
+    assert parse_config({"variants": specs}).variants[0].name == "small"
+    assert parse_config({}).variants == DEFAULT_SPECS
+
+
+def test_values_arriving_as_strings_are_converted() -> None:
+    settings = parse_config({"memorySize": "4096", "corsOrigins": '["https://a.example.com"]'})
+    assert settings.memory_mb == 4096
+    assert settings.cors_origins == ("https://a.example.com",)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"memorySize": "lots"}, "prism:memorySize must be an integer"),
+        ({"memorySize": 64}, "prism:memorySize must be between 128 and 10240"),
+        ({"timeout": 901}, "prism:timeout must be between 1 and 900"),
+        ({"ephemeralStorage": 100}, "prism:ephemeralStorage must be between 512"),
+        ({"reservedConcurrency": -2}, "prism:reservedConcurrency"),
+        ({"logRetentionDays": 31}, "prism:logRetentionDays must be one of"),
+        ({"functionUrlAuth": "PUBLIC"}, "prism:functionUrlAuth must be 'AWS_IAM' or 'NONE'"),
+        ({"corsOrigins": "https://a.example.com"}, "prism:corsOrigins must be a list"),
+        ({"corsOrigins": ["ftp://x"]}, "prism:corsOrigins: 'ftp://x' is not an origin"),
+        ({"alarmEmail": "nobody"}, "prism:alarmEmail must be an e-mail address"),
+        ({"uploadsPrefix": "uploads"}, "prism:uploadsPrefix must be a non-empty key prefix"),
+        ({"uploadsPrefix": ""}, "prism:uploadsPrefix"),
+        ({"rejectedExpirationDays": 0}, "prism:rejectedExpirationDays must be between"),
+        ({"background": "white"}, "prism:background"),
+        ({"logLevel": "LOUD"}, "prism:logLevel must be one of"),
+        ({"variants": "[]"}, "prism:variants: variant specs must be a non-empty list"),
+        ({"variants": "[{"}, "prism:variants: not valid JSON"),
+        (
+            {"variants": [{"name": "x", "format": "gif"}]},
+            "prism:variants: variant 'x': format must be one of",
+        ),
+        ({"maxRequestBytes": 7_000_000}, "prism:maxRequestBytes must be between"),
+        ({"memorySzie": 1024}, "unknown setting(s) prism:memorySzie"),
+    ],
+)
+def test_bad_config_fails_with_a_message_naming_the_setting(
+    raw: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config(raw)
+    assert message in str(error.value)
+
+
+def test_config_error_ends_the_program_cleanly() -> None:
+    # RunError: Pulumi prints the message alone, without the program's traceback.
+    assert issubclass(ConfigError, pulumi.RunError)
+
+
+def test_read_config_reads_the_stacks_prism_keys(pulumi_config: dict[str, str]) -> None:
+    pulumi.runtime.set_all_config(
+        {
+            "aws:region": "eu-west-1",
+            "prism:memorySize": "1024",
+            "prism:functionUrlAuth": "NONE",
+            "prism:variants": json.dumps([{"name": "a", "format": "png"}]),
+        }
+    )
+    settings = read_config()
+    assert settings.memory_mb == 1024
+    assert settings.function_url_auth == "NONE"
+    assert [v.name for v in settings.variants] == ["a"]
+    assert settings.timeout_seconds == StackSettings().timeout_seconds
+
+
+def test_read_config_rejects_a_misspelt_key(pulumi_config: dict[str, str]) -> None:
+    pulumi.runtime.set_all_config({"prism:memory": "1024"})
+    with pytest.raises(ConfigError, match=r"unknown setting\(s\) prism:memory"):
+        read_config()
+
+
+def _run_main() -> list[str]:
+    mocks = RecordingMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="prism", stack="prod", preview=True, monitor=monitor)
+
+    @pulumi.runtime.test
+    def program() -> None:
+        runpy.run_path(str(REPO_ROOT / "infrastructure" / "__main__.py"), run_name="__main__")
+
+    program()
+    return [r.type for r in monitor.registered]
+
+
+def test_main_program_runs_the_stack_from_config(pulumi_config: dict[str, str]) -> None:
+    pulumi.runtime.set_all_config({"prism:functionUrlAuth": "NONE"})
+    types = _run_main()
+    assert "aws:lambda/function:Function" in types
+    assert types.count("aws:lambda/permission:Permission") == 3  # S3 + the two public grants
+
+
+def test_main_program_with_bad_config_fails_before_declaring_anything(
+    pulumi_config: dict[str, str],
+) -> None:
+    pulumi.runtime.set_all_config({"prism:timeout": "3600"})
+    with pytest.raises(ConfigError, match="prism:timeout must be between 1 and 900, got 3600"):
+        _run_main()
