@@ -1,23 +1,32 @@
-"""One upload in, every variant out: sniff, check limits, decode once, render, encode.
+"""One upload in, every variant out: check, decode once, render and encode concurrently.
 
-INTERFACE (implementation in progress): `inspect(data, limits)` and
-`process(data, specs, limits, background=...)`; both raise only `prism.errors.ImageRejected`
-subclasses for bad input.
+`process()` raises only `prism.errors.ImageRejected` subclasses for bad input.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+from PIL import Image
+
+from prism.decode import Header, decode, read_header
+from prism.encode import HOLDS_GIL, encode, flatten
+from prism.geometry import Plan, plan
 from prism.limits import Limits
 from prism.specs import DEFAULT_SPECS, VariantSpec
+
+# Relative encode cost per pixel, to start the longest GIL-free jobs first.
+_COST = {"avif": 20, "webp": 10, "png": 8, "jpeg": 1}
 
 
 @dataclass(frozen=True, slots=True)
 class SourceInfo:
     """What the upload is, read from its header."""
 
-    format: str  # allowlisted format name, e.g. "JPEG", "HEIF"
+    format: str  # Pillow's format name, e.g. "JPEG", "MPO", "HEIF"
     width: int  # upright width (after EXIF orientation)
     height: int
     mode: str  # Pillow mode as stored, e.g. "RGB", "CMYK", "I;16"
@@ -45,8 +54,46 @@ class Processed:
     variants: tuple[Rendered, ...]
 
 
+def _source_info(header: Header, size: int) -> SourceInfo:
+    width, height = header.upright_size
+    return SourceInfo(header.format, width, height, header.mode, header.frames, size)
+
+
 def inspect(data: bytes, limits: Limits = Limits()) -> SourceInfo:  # noqa: B008
-    raise NotImplementedError
+    """Identify and check an upload without decoding pixels."""
+    return _source_info(read_header(data, limits), len(data))
+
+
+def _draft_size(plans: list[Plan], upright: tuple[int, int]) -> tuple[int, int] | None:
+    """Largest output, doubled so Lanczos still has detail to work with; None if any variant
+    needs (nearly) full resolution."""
+    # A cropped variant needs its region, not the whole image, at twice its output size.
+    need_w = max(round(2 * p.size[0] * upright[0] / (p.box[2] - p.box[0])) for p in plans)
+    need_h = max(round(2 * p.size[1] * upright[1] / (p.box[3] - p.box[1])) for p in plans)
+    if need_w >= upright[0] or need_h >= upright[1]:
+        return None
+    return (need_w, need_h)
+
+
+def _render(
+    base: Image.Image,
+    scale: tuple[float, float],
+    job: Plan,
+    spec: VariantSpec,
+    background: tuple[int, int, int],
+) -> Image.Image:
+    """The image to encode for one variant, as its own Image object.
+
+    Each concurrent save needs its own object: Image.save() keeps per-call parameters on
+    the object, so two overlapping saves of one object can swap settings.
+    """
+    sx, sy = scale
+    box = (job.box[0] * sx, job.box[1] * sy, job.box[2] * sx, job.box[3] * sy)
+    if job.size == base.size and box == (0, 0, *base.size):
+        im = base._new(base.im)  # a new wrapper over the same pixels: no copy
+    else:
+        im = base.resize(job.size, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+    return flatten(im, background) if spec.format == "jpeg" else im
 
 
 def process(
@@ -55,5 +102,42 @@ def process(
     limits: Limits = Limits(),  # noqa: B008
     *,
     background: tuple[int, int, int] = (255, 255, 255),
+    workers: int | None = None,
 ) -> Processed:
-    raise NotImplementedError
+    """Make every variant of `data`. `workers=1` runs everything on the calling thread."""
+    header = read_header(data, limits)
+    upright = header.upright_size
+    plans = [plan(*upright, spec) for spec in specs]
+    header, base = decode(data, limits, draft_size=_draft_size(plans, upright))
+    scale = (base.width / upright[0], base.height / upright[1])
+
+    def make(index: int, started: threading.Event | None = None) -> Rendered:
+        spec, job = specs[index], plans[index]
+        im = _render(base, scale, job, spec, background)
+        if started is not None:
+            started.set()
+        return Rendered(spec, im.width, im.height, encode(im, spec))
+
+    results: dict[int, Rendered] = {}
+    workers = workers or os.cpu_count() or 1
+    if workers == 1:
+        results = {i: make(i) for i in range(len(specs))}
+    else:
+        by_cost = sorted(
+            range(len(specs)),
+            key=lambda i: -_COST[specs[i].format] * plans[i].size[0] * plans[i].size[1],
+        )
+        free = [i for i in by_cost if specs[i].format not in HOLDS_GIL]
+        bound = [i for i in by_cost if specs[i].format in HOLDS_GIL]
+        started = threading.Event()
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prism") as pool:
+            futures: dict[int, Future[Rendered]] = {i: pool.submit(make, i, started) for i in free}
+            if bound:
+                # GIL-holding encoders run here, once a GIL-free encode is in flight, so the
+                # two overlap instead of the pool stalling behind the GIL.
+                if free:
+                    started.wait()
+                results.update({i: make(i) for i in bound})
+            results.update({i: f.result() for i, f in futures.items()})
+    base.close()
+    return Processed(_source_info(header, len(data)), tuple(results[i] for i in range(len(specs))))
