@@ -297,7 +297,7 @@ def _summary(infos, contenders, cells, scores) -> list[str]:
 
 
 def _check(label: str, passed: bool | None, detail: str) -> str:
-    verdict = "n/a " if passed is None else ("PASS" if passed else "FAIL")
+    verdict = "n/a" if passed is None else ("PASS" if passed else "FAIL")
     return f"- **{verdict}** {label}: {detail}"
 
 
@@ -367,7 +367,7 @@ def _targets(infos, contenders, cells, scores, cold) -> list[str]:
         parts, passed = [], True
         for name in SSIM_NAMES:
             mine, theirs = prism[f"ssim_{name}"], t[f"ssim_{name}"]
-            passed &= mine >= theirs
+            passed &= round(mine, 4) >= round(theirs, 4)  # as displayed: 4 decimals
             parts.append(f"{name} {mine:.4f} vs {theirs:.4f}")
         return passed, "; ".join(parts) + " (mean SSIM, Prism vs naive)"
 
