@@ -111,10 +111,11 @@ def run_build(
     client: ClientFactory,
     *,
     poll_seconds: float,
-    report: Callable[[str], None] = _report,
+    report: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[str, str]:
     """Start one build, wait for it, return (build id, image digest)."""
+    report = report or _report
     codebuild = client("codebuild", request.region)
     started = codebuild.start_build(
         projectName=request.project_name,
