@@ -32,6 +32,11 @@ ENV_VARS: dict[str, str] = {
     "PRISM_VARIANTS": "variant specs as a JSON list (default: the five built-in variants).",
     "PRISM_MAX_INPUT_BYTES": "largest accepted upload in bytes (default 52428800).",
     "PRISM_MAX_PIXELS": "largest accepted image in pixels, per frame (default 50000000).",
+    "PRISM_MAX_REQUEST_BYTES": (
+        "largest image POST /images takes in the request body (default 4500000: a function URL"
+        " caps requests at 6 MB and binary bodies arrive base64-encoded); larger files go"
+        " through POST /uploads."
+    ),
     "PRISM_UPLOAD_URL_TTL": "lifetime of presigned upload POSTs in seconds (default 300).",
     "PRISM_DOWNLOAD_URL_TTL": "lifetime of presigned variant GETs in seconds (default 300).",
     "PRISM_BACKGROUND": "colour transparent pixels are flattened onto for JPEG (default #ffffff).",
@@ -44,6 +49,12 @@ REQUIRED_FOR_S3 = (
     "PRISM_PROCESSED_BUCKET",
     "PRISM_REJECTED_BUCKET",
 )
+
+#: The status the events route answers when the invocation must fail so Lambda retries the
+#: S3 event. The Lambda Web Adapter only fails an invocation for statuses listed in its
+#: AWS_LWA_ERROR_STATUS_CODES (any other response counts as success), so on Lambda that
+#: variable must include this code.
+RETRY_STATUS = 500
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
@@ -67,6 +78,7 @@ class Settings:
     background: tuple[int, int, int] = (255, 255, 255)
     events_path: str = "/events"
     log_level: str = "INFO"
+    max_request_bytes: int = 4_500_000
 
 
 def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
@@ -108,7 +120,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 raise SettingsError(f"{name} is required when PRISM_STORAGE is 's3'")
 
     try:
-        variants = parse_specs(env["PRISM_VARIANTS"]) if env.get("PRISM_VARIANTS") else DEFAULT_SPECS
+        raw_variants = env.get("PRISM_VARIANTS")
+        variants = parse_specs(raw_variants) if raw_variants else DEFAULT_SPECS
     except InvalidSpec as exc:
         raise SettingsError(f"PRISM_VARIANTS: {exc}") from None
     try:
@@ -126,6 +139,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise SettingsError(f"PRISM_LOG_LEVEL must be a log level name, got {level!r}")
 
+    if storage == "s3" and env.get("AWS_LAMBDA_FUNCTION_NAME"):
+        _check_adapter_retries(env.get("AWS_LWA_ERROR_STATUS_CODES", ""))
+
     defaults = Limits()
     return Settings(
         storage=storage,  # type: ignore[arg-type]  # checked above
@@ -136,9 +152,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         uploads_prefix=prefix,
         variants=variants,
         limits=Limits(
-            max_input_bytes=_int(
-                env, "PRISM_MAX_INPUT_BYTES", defaults.max_input_bytes, 1, 2**31
-            ),
+            max_input_bytes=_int(env, "PRISM_MAX_INPUT_BYTES", defaults.max_input_bytes, 1, 2**31),
             max_pixels=_int(env, "PRISM_MAX_PIXELS", defaults.max_pixels, 1, 1_000_000_000),
         ),
         upload_url_ttl=_int(env, "PRISM_UPLOAD_URL_TTL", 300, 1, 7 * 24 * 3600),
@@ -146,4 +160,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         background=background,
         events_path=events_path,
         log_level=level,
+        max_request_bytes=_int(env, "PRISM_MAX_REQUEST_BYTES", 4_500_000, 1, 2**31),
     )
+
+
+def _check_adapter_retries(raw: str) -> None:
+    """On Lambda, transient failures of the events route must fail the invocation."""
+    codes: set[int] = set()
+    for part in raw.split(","):
+        low, _, high = part.strip().partition("-")
+        if low.isdigit() and (not high or high.isdigit()):
+            codes.update(range(int(low), int(high or low) + 1))
+    if RETRY_STATUS not in codes:
+        raise SettingsError(
+            f"AWS_LWA_ERROR_STATUS_CODES must include {RETRY_STATUS} on Lambda (got {raw!r}):"
+            " otherwise the adapter reports failed S3 events as handled and Lambda never"
+            " retries them"
+        )

@@ -1,0 +1,51 @@
+"""Reading and deleting what Prism stored about one image id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from prism.keys import image_folder, manifest_key, rejection_key, upload_key
+from prism.processing import read_json
+from prism.settings import Settings
+from prism.storage import Storage
+
+State = Literal["processed", "rejected", "pending", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    state: State
+    record: dict[str, Any] | None = None
+
+
+def lookup(storage: Storage, settings: Settings, image_id: str) -> Lookup:
+    """Manifest first (the commit point), then a rejection, then an unprocessed upload."""
+    manifest = read_json(storage, "processed", manifest_key(image_id))
+    if manifest is not None:
+        return Lookup("processed", manifest)
+    rejection = read_json(storage, "rejected", rejection_key(image_id))
+    if rejection is not None:
+        return Lookup("rejected", rejection)
+    if storage.head("uploads", upload_key(settings.uploads_prefix, image_id)) is not None:
+        return Lookup("pending")
+    return Lookup("unknown")
+
+
+def delete_image(storage: Storage, settings: Settings, image_id: str) -> bool:
+    """Remove original, variants, manifest and rejection record. False if nothing was there."""
+    found = lookup(storage, settings, image_id)
+    originals = {upload_key(settings.uploads_prefix, image_id)}
+    if found.record is not None:
+        source_key = (found.record.get("source") or {}).get("key")
+        if isinstance(source_key, str) and source_key.startswith(settings.uploads_prefix):
+            originals.add(source_key)
+    processed = storage.list_keys("processed", image_folder(image_id))
+    if found.state == "unknown" and not processed:
+        return False
+    # Manifest first, so a concurrent reader never sees a manifest without its variants.
+    storage.delete("processed", [manifest_key(image_id)])
+    storage.delete("processed", processed)
+    storage.delete("rejected", [rejection_key(image_id)])
+    storage.delete("uploads", sorted(originals))
+    return True

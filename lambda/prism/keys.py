@@ -1,0 +1,71 @@
+"""Where things live: image ids and the storage keys derived from them. Pure functions only.
+
+Layout (one logical bucket each):
+  uploads    <prefix><id>                originals (POST /uploads and POST /images write here;
+             <prefix><anything else>     any other key under the prefix is accepted too)
+  processed  <id>/manifest.json          written last: its presence means "done"
+             <id>/<variant>.<ext>
+  rejected   <id>.json                   why the upload was refused
+
+An image id is 32 lowercase hex characters. Keys under the uploads prefix that are not already
+an id (e.g. `uploads/Happy Face.jpg` copied in by hand) get the id `sha256(key)[:32]`, so the
+same key always maps to the same id (idempotent re-processing) and no key, however odd, can
+reach a path outside the id's own folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+
+ID_PATTERN = r"^[0-9a-f]{32}$"
+_ID = re.compile(ID_PATTERN)
+MANIFEST = "manifest.json"
+
+
+def new_image_id() -> str:
+    return uuid.uuid4().hex
+
+
+def is_image_id(value: str) -> bool:
+    return bool(_ID.fullmatch(value))
+
+
+def upload_key(prefix: str, image_id: str) -> str:
+    """Key of an original uploaded through the API."""
+    return f"{prefix}{image_id}"
+
+
+def image_id_for_upload(prefix: str, key: str) -> str | None:
+    """The image id of an upload key, or None if the key is outside the uploads prefix."""
+    if not key.startswith(prefix) or key == prefix or key.endswith("/"):
+        return None
+    rest = key[len(prefix) :]
+    if is_image_id(rest):
+        return rest
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def image_folder(image_id: str) -> str:
+    _check(image_id)
+    return f"{image_id}/"
+
+
+def manifest_key(image_id: str) -> str:
+    return image_folder(image_id) + MANIFEST
+
+
+def variant_key(image_id: str, name: str, extension: str) -> str:
+    return f"{image_folder(image_id)}{name}.{extension}"
+
+
+def rejection_key(image_id: str) -> str:
+    _check(image_id)
+    return f"{image_id}.json"
+
+
+def _check(image_id: str) -> None:
+    # Last line of defence: every key built from an id goes through here.
+    if not is_image_id(image_id):
+        raise ValueError(f"not an image id: {image_id!r}")

@@ -1,0 +1,90 @@
+"""Logs and metrics with aws-lambda-powertools.
+
+Logs are JSON lines carrying the image id and per-stage timings. Metrics go out in CloudWatch
+embedded metric format (EMF): JSON printed to stdout, which Lambda ships to CloudWatch Logs
+and CloudWatch turns into metrics, with no API call. Locally the same lines go to the console.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+SERVICE = "prism"
+# Powertools refuses to flush without a namespace; locally nobody sets one.
+DEFAULT_NAMESPACE = "Prism"
+
+
+class Stopwatch:
+    """Collects per-stage durations in milliseconds."""
+
+    def __init__(self) -> None:
+        self.timings_ms: dict[str, float] = {}
+        self._start = time.perf_counter()
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings_ms[name] = round((time.perf_counter() - start) * 1000, 2)
+
+    @property
+    def total_ms(self) -> float:
+        return round((time.perf_counter() - self._start) * 1000, 2)
+
+
+class Telemetry:
+    def __init__(self, level: str = "INFO", namespace: str | None = None) -> None:
+        self.namespace = (
+            namespace or os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE
+        )
+        self.logger = Logger(service=SERVICE, level=level)
+        self.metrics = Metrics(service=SERVICE, namespace=self.namespace)
+
+    def processed(
+        self, image_id: str, *, bytes_in: int, bytes_out: int, watch: Stopwatch, variants: int
+    ) -> None:
+        total = watch.total_ms
+        self.logger.info(
+            "image processed",
+            extra={
+                "image_id": image_id,
+                "bytes_in": bytes_in,
+                "bytes_out": bytes_out,
+                "variants": variants,
+                "timings_ms": watch.timings_ms,
+                "total_ms": total,
+            },
+        )
+        self.metrics.add_metric(name="ImagesProcessed", unit=MetricUnit.Count, value=1)
+        self.metrics.add_metric(name="BytesIn", unit=MetricUnit.Bytes, value=bytes_in)
+        self.metrics.add_metric(name="BytesOut", unit=MetricUnit.Bytes, value=bytes_out)
+        self.metrics.add_metric(name="ProcessingTime", unit=MetricUnit.Milliseconds, value=total)
+
+    def rejected(self, image_id: str, *, reason: str, detail: str, bytes_in: int) -> None:
+        self.logger.info(
+            "image rejected",
+            extra={"image_id": image_id, "reason": reason, "detail": detail, "bytes_in": bytes_in},
+        )
+        # One metric per reason: a dimension on its own EMF blob, so it does not leak onto
+        # the other metrics of this invocation.
+        with single_metric(
+            name="ImagesRejected",
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=self.namespace,
+            default_dimensions={"service": SERVICE},
+        ) as metric:
+            metric.add_dimension(name="reason", value=reason)
+
+    def flush(self) -> None:
+        """Emit the metrics gathered so far (once per request or event)."""
+        if self.metrics.metric_set:  # flushing nothing would only print a warning
+            self.metrics.flush_metrics()

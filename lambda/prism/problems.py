@@ -1,0 +1,160 @@
+"""Every error as `application/problem+json` (RFC 9457), with a human-readable `detail`.
+
+`type` is `about:blank` for plain HTTP errors (unknown route, wrong method) and
+`urn:prism:problem:<code>` for Prism's own, where `<code>` is stable for clients to match on
+(for rejected images it is the rejection reason: unsupported_format, too_large, corrupt).
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from prism.errors import ImageRejected
+from prism.storage import StorageError
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; extra members (e.g. `reason`, `image_id`) may appear."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+
+
+class ProblemError(Exception):
+    """Raise from a route to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.code = code
+        self.headers = headers
+        self.extra = extra
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:prism:problem:{code}" if code else "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    return JSONResponse(
+        jsonable_encoder(body), status_code=status, headers=headers, media_type=PROBLEM_JSON
+    )
+
+
+def problem_responses(*statuses: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for error statuses, described per status (`s404="..."`)."""
+    return {
+        status: {
+            "model": Problem,
+            "description": descriptions.get(f"s{status}", HTTPStatus(status).phrase),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+def install(app: FastAPI) -> None:
+    """Route every error the app can raise through problem_response."""
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProblemError)
+        return problem_response(
+            request, exc.status, exc.detail, code=exc.code, headers=exc.headers, **exc.extra
+        )
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"nothing is served at {request.url.path}"
+        elif exc.status_code == 405:
+            allowed = (exc.headers or {}).get("allow") or (exc.headers or {}).get("Allow")
+            detail = f"{request.method} is not allowed on {request.url.path}" + (
+                f"; allowed: {allowed}" if allowed else ""
+            )
+        return problem_response(request, exc.status_code, detail, headers=exc.headers)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(part) for part in first["loc"])
+        return problem_response(
+            request,
+            422,
+            f"{where}: {first['msg']}" if where else str(first["msg"]),
+            code="invalid_request",
+            errors=errors,
+        )
+
+    async def on_rejected(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ImageRejected)
+        return problem_response(
+            request,
+            exc.status,
+            exc.detail,
+            code=exc.reason,
+            reason=exc.reason,
+            detected_format=exc.detected_format,
+        )
+
+    async def on_storage(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StorageError)
+        if exc.transient:
+            return problem_response(
+                request,
+                503,
+                "storage is temporarily unavailable; try again shortly",
+                code="storage_unavailable",
+                headers={"Retry-After": "2"},
+            )
+        return problem_response(request, 500, "storage failed", code="storage_error")
+
+    async def on_crash(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(request, 500, "internal error", code="internal")
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(ImageRejected, on_rejected)
+    app.add_exception_handler(StorageError, on_storage)
+    app.add_exception_handler(Exception, on_crash)
