@@ -61,6 +61,12 @@ def codebuild_policy(
             "Resource": [f"{source_bucket_arn}/{source_prefix}*"],
         },
         {
+            "Sid": "LocateBuildContext",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketAcl", "s3:GetBucketLocation"],
+            "Resource": [source_bucket_arn],
+        },
+        {
             "Sid": "PushImage",
             "Effect": "Allow",
             "Action": ECR_PUSH_ACTIONS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -16,12 +17,17 @@ from prism_infra.image import ContainerImage, ContainerImageArgs
 from prism_infra.storage import PrivateBucket, PrivateBucketArgs
 
 
+def base_name(project: str, stack: str) -> str:
+    """Name stem valid for every service it lands in (S3 and ECR want lowercase, no '_' or '.')."""
+    return re.sub(r"[^a-z0-9-]+", "-", f"{project}-{stack}".lower()).strip("-")[:40]
+
+
 def build_stack(
     settings: StackSettings | None = None, project_root: Path = PROJECT_ROOT
 ) -> dict[str, pulumi.Output]:
     """Declare every resource and export the stack outputs; returns the outputs too."""
     settings = settings or read_config()
-    name = f"{pulumi.get_project()}-{pulumi.get_stack()}".lower()
+    name = base_name(pulumi.get_project(), pulumi.get_stack())
     region = aws.get_region_output().region
     account_id = aws.get_caller_identity_output().account_id
 

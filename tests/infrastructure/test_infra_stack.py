@@ -214,6 +214,7 @@ def test_codebuild_role_reads_only_the_prefix_pushes_only_the_repo_logs_only_its
         f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/codebuild/prism-prod-image:*"
     ]
     assert "ecr:PutImage" in by_sid["PushImage"]["Action"]
+    assert by_sid["LocateBuildContext"]["Resource"] == ["arn:aws:s3:::image-source-a1b2c3"]
 
 
 def test_build_runs_after_upload_and_permissions_and_yields_pinned_image(default: Stack) -> None:
@@ -451,3 +452,13 @@ def test_resources_are_grouped_in_parented_components(default: Stack) -> None:
     assert default.one(FUNCTION).parent == components["function"].urn
     assert default.one("aws:codebuild/project:Project").parent == components["image"].urn
     assert default.one(BUCKET, "uploads").parent == components["uploads"].urn
+
+
+@pytest.mark.parametrize(
+    ("project", "stack", "expected"),
+    [("prism", "prod", "prism-prod"), ("Prism", "Dev_Eu.1", "prism-dev-eu-1")],
+)
+def test_base_name_is_valid_for_s3_ecr_and_lambda(project: str, stack: str, expected: str) -> None:
+    from prism_infra.stack import base_name
+
+    assert base_name(project, stack) == expected
