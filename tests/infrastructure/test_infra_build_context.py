@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
+from infra_mocks import REPO_ROOT
 from prism_infra.build_context import (
     SHIPPED_FILES,
     build_context,

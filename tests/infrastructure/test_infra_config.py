@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
-from conftest import REPO_ROOT, RecordingMocks, RecordingMonitor
+from infra_mocks import REPO_ROOT, RecordingMocks, RecordingMonitor
 from prism.specs import DEFAULT_SPECS
 from prism_infra.config import KEYS, ConfigError, StackSettings, parse_config, read_config
 

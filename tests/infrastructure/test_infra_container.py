@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from conftest import REPO_ROOT
+from infra_mocks import REPO_ROOT
 from prism_infra.build_context import build_context
 from prism_infra.environment import ADAPTER_ENV, APP_PORT
 

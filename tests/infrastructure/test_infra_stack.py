@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import ACCOUNT, Registered, Stack
+from infra_mocks import ACCOUNT, Registered, Stack
 from prism.settings import REQUIRED_FOR_S3, load_settings
 from prism_infra.build_provider import PROVIDER_VERSION
 from prism_infra.environment import ADAPTER_ENV

@@ -1,0 +1,148 @@
+"""Stack-test helpers: run the real Pulumi program under mocks, record every resource.
+
+Besides the inputs (what `Mocks.new_resource` sees), the recording monitor keeps each
+resource's dependency URNs straight from the RegisterResource request, so ordering assertions
+check what the engine would actually be told.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from prism_infra.config import StackSettings
+from pulumi.runtime.mocks import MockMonitor
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Registered:
+    type: str
+    name: str
+    urn: str
+    inputs: dict[str, Any]
+    parent: str
+    dependencies: set[str] = field(default_factory=set)
+
+    def policy(self, key: str = "policy") -> dict[str, Any]:
+        return json.loads(self.inputs[key])
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        name = args.name
+        typ = args.typ
+        if typ == "aws:s3/bucket:Bucket":
+            state["bucket"] = f"{name}-a1b2c3"
+            state["arn"] = f"arn:aws:s3:::{name}-a1b2c3"
+            return state["bucket"], state
+        if typ == "aws:ecr/repository:Repository":
+            repo = args.inputs["name"]
+            state["repositoryUrl"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{repo}"
+            state["arn"] = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{repo}"
+        elif typ == "aws:cloudwatch/logGroup:LogGroup":
+            state["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{args.inputs['name']}"
+        elif typ == "aws:sqs/queue:Queue":
+            state["name"] = f"{name}-q1"
+            state["arn"] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}-q1"
+        elif typ == "aws:iam/role:Role":
+            state["arn"] = f"arn:aws:iam::{ACCOUNT}:role/{name}"
+        elif typ == "aws:lambda/function:Function":
+            state["arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{args.inputs['name']}"
+        elif typ == "aws:lambda/functionUrl:FunctionUrl":
+            state["functionUrl"] = "https://abc123.lambda-url.eu-west-1.on.aws/"
+        elif typ == "aws:codebuild/project:Project":
+            state["arn"] = f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/{args.inputs['name']}"
+        elif typ == "aws:sns/topic:Topic":
+            state["arn"] = f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
+        elif typ == "pulumi-python:dynamic/prism:ImageBuild":
+            digest = "sha256:" + "ab" * 32
+            state["image_digest"] = digest
+            state["image_uri"] = f"{args.inputs['repository_url']}@{digest}"
+            state["build_id"] = f"{args.inputs['project_name']}:0f0f-build"
+        return f"{name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None] | dict:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT,
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/test",
+                "userId": "AIDTEST",
+                "id": ACCOUNT,
+            }
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"region": REGION, "name": REGION, "id": REGION, "endpoint": "x"}
+        raise AssertionError(f"unexpected invoke {args.token}")
+
+
+class RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.registered: list[Registered] = []
+
+    def RegisterResource(self, request):  # gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            deps = set(request.dependencies)
+            for prop in request.propertyDependencies.values():
+                deps |= set(prop.urns)
+            self.registered.append(
+                Registered(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    inputs=pulumi.runtime.rpc.deserialize_properties(request.object),
+                    parent=request.parent,
+                    dependencies=deps,
+                )
+            )
+        return response
+
+
+@dataclass
+class Stack:
+    resources: list[Registered]
+    outputs: dict[str, Any]
+
+    def of_type(self, typ: str) -> list[Registered]:
+        return [r for r in self.resources if r.type == typ]
+
+    def one(self, typ: str, name: str | None = None) -> Registered:
+        found = [r for r in self.of_type(typ) if name is None or r.name == name]
+        assert len(found) == 1, f"expected one {typ} {name or ''}, got {[r.name for r in found]}"
+        return found[0]
+
+    def named(self, name: str) -> Registered:
+        (found,) = [r for r in self.resources if r.name == name]
+        return found
+
+    def depends_on(self, resource: Registered, other: Registered) -> bool:
+        return other.urn in resource.dependencies
+
+    def children_of(self, parent: Registered) -> list[Registered]:
+        return [r for r in self.resources if r.parent == parent.urn]
+
+
+def run_stack(settings: StackSettings) -> Stack:
+    """Declare the whole stack under mocks and return what was registered."""
+    from prism_infra.stack import build_stack
+
+    mocks = RecordingMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="prism", stack="prod", preview=False, monitor=monitor)
+    resolved: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output:
+        outputs = build_stack(settings, project_root=REPO_ROOT)
+        return pulumi.Output.all(**outputs).apply(resolved.update)
+
+    program()
+    return Stack(resources=monitor.registered, outputs=resolved)
