@@ -60,6 +60,8 @@ class Header:
 
     @property
     def upright_size(self) -> tuple[int, int]:
+        if self.format == "TIFF":
+            return self.size  # Pillow reports TIFF sizes upright and rotates while loading
         w, h = self.size
         return (h, w) if self.orientation in (5, 6, 7, 8) else (w, h)
 
@@ -96,6 +98,11 @@ def _check_pixels(im: Image.Image, limits: Limits, fmt: str) -> None:
         )
 
 
+def _bomb_detail(exc: Exception, limits: Limits) -> str:
+    # Pillow's own guard (at twice its global limit) fired before ours could look.
+    return f"image is over the limit of {limits.max_pixels:,} pixels ({exc})"
+
+
 def open_image(data: bytes, limits: Limits) -> Image.Image:
     """Open (headers only) an allowlisted image within the limits. Pixels are not decoded."""
     if len(data) > limits.max_input_bytes:
@@ -118,7 +125,7 @@ def open_image(data: bytes, limits: Limits) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data), formats=[ALLOWED[fmt]])
     except Image.DecompressionBombError as exc:
-        raise TooLarge(str(exc), detected_format=fmt) from None
+        raise TooLarge(_bomb_detail(exc, limits), detected_format=fmt) from None
     except UnidentifiedImageError:
         raise CorruptImage(
             f"the file starts like {fmt} but its header is not valid", detected_format=fmt
@@ -153,14 +160,15 @@ def decode(
     im = open_image(data, limits)
     fmt = im.format or "?"
     try:
-        header = Header(fmt, im.size, im.mode, 1)
+        # Count frames before loading: counting seeks, and seeking drops loaded pixels.
+        header = Header(fmt, im.size, im.mode, 1, _frames(im))
         if draft_size and fmt in ("JPEG", "MPO"):
             orientation = _orientation(im)
             w, h = draft_size
             im.draft(im.mode, (h, w) if orientation in (5, 6, 7, 8) else (w, h))
         im.load()
         # Read after load: a PNG's eXIf chunk may follow the pixel data.
-        header = Header(fmt, header.size, header.mode, _orientation(im), _frames(im))
+        header = Header(fmt, header.size, header.mode, _orientation(im), header.frames)
         out = to_srgb8(im)
         method = _TRANSPOSE.get(header.orientation)
         if method is not None:
@@ -170,7 +178,7 @@ def decode(
         raise
     except Image.DecompressionBombError as exc:
         im.close()
-        raise TooLarge(str(exc), detected_format=fmt) from None
+        raise TooLarge(_bomb_detail(exc, limits), detected_format=fmt) from None
     except DECODE_ERRORS as exc:
         im.close()
         raise CorruptImage(

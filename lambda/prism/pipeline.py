@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from prism.decode import Header, decode, read_header
+from prism.decode import DECODE_ERRORS, Header, decode, read_header
 from prism.encode import HOLDS_GIL, encode, flatten
+from prism.errors import CorruptImage
 from prism.geometry import Plan, plan
 from prism.limits import Limits
 from prism.specs import DEFAULT_SPECS, VariantSpec
@@ -105,39 +106,62 @@ def process(
     workers: int | None = None,
 ) -> Processed:
     """Make every variant of `data`. `workers=1` runs everything on the calling thread."""
-    header = read_header(data, limits)
+    # The header is read first only to choose a JPEG draft scale; the plans that count are
+    # made from the decoded image's header, because some plugins (TIFF) apply the
+    # orientation themselves while loading.
+    first = read_header(data, limits)
+    draft = _draft_size([plan(*first.upright_size, s) for s in specs], first.upright_size)
+    header, base = decode(data, limits, draft_size=draft)
+    try:
+        variants = _render_all(base, header, specs, background, workers or os.cpu_count() or 1)
+    except DECODE_ERRORS as exc:
+        # Pillow decodes some formats lazily; a fault found while rendering is still the file's.
+        raise CorruptImage(
+            f"{header.format} data could not be rendered: {exc}", detected_format=header.format
+        ) from None
+    finally:
+        base.close()
+    return Processed(_source_info(header, len(data)), variants)
+
+
+def _render_all(
+    base: Image.Image,
+    header: Header,
+    specs: tuple[VariantSpec, ...],
+    background: tuple[int, int, int],
+    workers: int,
+) -> tuple[Rendered, ...]:
     upright = header.upright_size
     plans = [plan(*upright, spec) for spec in specs]
-    header, base = decode(data, limits, draft_size=_draft_size(plans, upright))
     scale = (base.width / upright[0], base.height / upright[1])
 
     def make(index: int, started: threading.Event | None = None) -> Rendered:
         spec, job = specs[index], plans[index]
-        im = _render(base, scale, job, spec, background)
-        if started is not None:
-            started.set()
+        try:
+            im = _render(base, scale, job, spec, background)
+        finally:
+            if started is not None:
+                started.set()  # also on failure: the calling thread waits for this
         return Rendered(spec, im.width, im.height, encode(im, spec))
 
-    results: dict[int, Rendered] = {}
-    workers = workers or os.cpu_count() or 1
     if workers == 1:
-        results = {i: make(i) for i in range(len(specs))}
-    else:
-        by_cost = sorted(
-            range(len(specs)),
-            key=lambda i: -_COST[specs[i].format] * plans[i].size[0] * plans[i].size[1],
-        )
-        free = [i for i in by_cost if specs[i].format not in HOLDS_GIL]
-        bound = [i for i in by_cost if specs[i].format in HOLDS_GIL]
-        started = threading.Event()
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prism") as pool:
-            futures: dict[int, Future[Rendered]] = {i: pool.submit(make, i, started) for i in free}
-            if bound:
-                # GIL-holding encoders run here, once a GIL-free encode is in flight, so the
-                # two overlap instead of the pool stalling behind the GIL.
-                if free:
-                    started.wait()
-                results.update({i: make(i) for i in bound})
-            results.update({i: f.result() for i, f in futures.items()})
-    base.close()
-    return Processed(_source_info(header, len(data)), tuple(results[i] for i in range(len(specs))))
+        return tuple(make(i) for i in range(len(specs)))
+
+    by_cost = sorted(
+        range(len(specs)),
+        key=lambda i: -_COST[specs[i].format] * plans[i].size[0] * plans[i].size[1],
+    )
+    free = [i for i in by_cost if specs[i].format not in HOLDS_GIL]
+    bound = [i for i in by_cost if specs[i].format in HOLDS_GIL]
+    started = threading.Event()
+    results: dict[int, Rendered] = {}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prism") as pool:
+        futures: dict[int, Future[Rendered]] = {i: pool.submit(make, i, started) for i in free}
+        if bound:
+            # GIL-holding encoders run here, once a GIL-free encode is in flight, so the
+            # two overlap instead of the pool stalling behind the GIL.
+            if free:
+                started.wait()
+            results.update({i: make(i) for i in bound})
+        results.update({i: f.result() for i, f in futures.items()})
+    return tuple(results[i] for i in range(len(specs)))

@@ -1,0 +1,111 @@
+"""Output properties: deterministic, thread-safe, lossless where promised, boxes respected."""
+
+import io
+from concurrent.futures import ThreadPoolExecutor
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageChops
+from prism.pipeline import process
+from prism.specs import DEFAULT_SPECS, VariantSpec
+
+from .images import encode, marked
+
+EVERY_FORMAT = (
+    *DEFAULT_SPECS,
+    VariantSpec("avif", "avif", quality=60),
+    VariantSpec("webp-lossless", "webp", lossless=True),
+    VariantSpec("square", "jpeg", width=50, height=50, fit="cover", progressive=True),
+    VariantSpec("png-fast", "png", width=120, compress_level=1),
+)
+
+
+def noisy(size=(320, 240), mode="RGB") -> Image.Image:
+    """A photo-like image: gradients plus noise, so encoders have real work to do.
+    (effect_noise is random: build it once per comparison.)"""
+    base = Image.linear_gradient("L").resize(size)
+    noise = Image.effect_noise(size, 60)
+    rgb = Image.merge("RGB", (base, noise, base.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
+    if mode == "RGBA":
+        rgb.putalpha(Image.linear_gradient("L").resize(size).rotate(90))
+    return rgb.convert(mode)
+
+
+def outputs(data: bytes, **kw) -> dict[str, bytes]:
+    return {v.name: v.data for v in process(data, EVERY_FORMAT, **kw).variants}
+
+
+def test_same_input_gives_byte_identical_outputs():
+    data = encode(noisy(), "JPEG", quality=92)
+    assert outputs(data) == outputs(data)
+
+
+def test_serial_and_concurrent_runs_are_byte_identical():
+    # Regression for Pillow's Image.save state on shared Image objects.
+    data = encode(noisy(mode="RGBA"), "PNG")
+    serial = outputs(data, workers=1)
+    assert outputs(data, workers=4) == serial
+    with ThreadPoolExecutor(4) as pool:
+        for result in pool.map(lambda _: outputs(data, workers=3), range(8)):
+            assert result == serial
+
+
+def test_png_variants_are_pixel_exact():
+    for mode in ("RGB", "RGBA", "L", "LA"):
+        src = noisy(mode=mode)
+        png = process(encode(src, "PNG"), (VariantSpec("png", "png"),)).variants[0]
+        out = Image.open(io.BytesIO(png.data))
+        assert out.format == "PNG"
+        assert out.convert(mode).tobytes() == src.tobytes(), mode
+    src = noisy()
+    lossless = process(encode(src, "PNG"), (VariantSpec("w", "webp", lossless=True),))
+    out = Image.open(io.BytesIO(lossless.variants[0].data)).convert("RGB")
+    assert ImageChops.difference(out, src).getbbox() is None
+
+
+def test_palette_image_png_stays_small_and_exact():
+    src = marked((200, 100)).convert("P", palette=Image.Palette.ADAPTIVE, colors=4)
+    png = process(encode(src, "GIF"), (VariantSpec("png", "png"),)).variants[0]
+    out = Image.open(io.BytesIO(png.data))
+    assert out.convert("RGB").tobytes() == src.convert("RGB").tobytes()
+    assert len(png.data) < 1000  # reduced to a palette, not 60 kB of RGB
+
+
+MODES = st.sampled_from(["RGB", "RGBA", "L", "LA", "P", "1", "I;16", "CMYK"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    width=st.integers(1, 700),
+    height=st.integers(1, 700),
+    mode=MODES,
+    box=st.tuples(st.integers(1, 400), st.integers(1, 400)),
+    fit=st.sampled_from(["contain", "cover"]),
+)
+def test_every_variant_decodes_and_respects_its_box(width, height, mode, box, fit):
+    fmt = {"CMYK": "JPEG", "I;16": "PNG"}.get(mode, "PNG")
+    src = Image.new(mode, (width, height))
+    specs = (
+        VariantSpec("full", "webp"),
+        VariantSpec("boxed", "jpeg", width=box[0], height=box[1], fit=fit),
+        VariantSpec("png", "png", width=box[0], height=box[1], fit=fit),
+    )
+    result = process(encode(src, fmt), specs)
+    for variant in result.variants:
+        out = Image.open(io.BytesIO(variant.data))
+        out.load()
+        assert out.size == (variant.width, variant.height)
+        if variant.spec.width is None:
+            assert out.size == (width, height)
+            continue
+        assert out.width <= min(box[0], width if fit == "contain" else box[0])
+        assert out.height <= min(box[1], height if fit == "contain" else box[1])
+        if fit == "contain" and out.width > 1 and out.height > 1:
+            assert abs(out.width * height / width - out.height) <= 1 or (
+                abs(out.height * width / height - out.width) <= 1
+            )
+        if fit == "cover":
+            # Fills the box unless the source is smaller, and never upscales.
+            scale = min(1, max(box[0] / width, box[1] / height))
+            assert out.width == min(box[0], max(1, round(width * scale)))
+            assert out.height == min(box[1], max(1, round(height * scale)))
