@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+
 from prism.errors import ImageRejected
 from prism.pipeline import process
 

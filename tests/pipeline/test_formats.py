@@ -6,6 +6,7 @@ import tracemalloc
 
 import pytest
 from PIL import Image
+
 from prism.errors import CorruptImage, ImageRejected, TooLarge, UnsupportedFormat
 from prism.limits import Limits
 from prism.pipeline import inspect, process

@@ -4,6 +4,7 @@ import io
 
 import pytest
 from PIL import Image
+
 from prism.pipeline import process
 from prism.specs import VariantSpec
 

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageChops
+
 from prism.pipeline import process
 from prism.specs import DEFAULT_SPECS, VariantSpec
 

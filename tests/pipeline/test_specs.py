@@ -1,6 +1,7 @@
 import json
 
 import pytest
+
 from prism.errors import InvalidSpec
 from prism.specs import DEFAULT_SPECS, VariantSpec, parse_specs
 
