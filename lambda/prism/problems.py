@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from prism.errors import ImageRejected
 from prism.storage import StorageError
@@ -89,6 +90,15 @@ def problem_responses(*statuses: int, **descriptions: str) -> dict[int | str, di
     }
 
 
+def _allowed_methods(app: FastAPI, request: Request) -> str:
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     """Route every error the app can raise through problem_response."""
 
@@ -103,12 +113,14 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"nothing is served at {request.url.path}"
-        elif exc.status_code == 405:
-            allowed = (exc.headers or {}).get("allow") or (exc.headers or {}).get("Allow")
-            detail = f"{request.method} is not allowed on {request.url.path}" + (
-                f"; allowed: {allowed}" if allowed else ""
-            )
-        return problem_response(request, exc.status_code, detail, headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            # Starlette lists only the first matching route's methods; GET and DELETE of one
+            # path are separate routes, so gather them all.
+            allowed = _allowed_methods(app, request)
+            headers = {**(exc.headers or {}), "Allow": allowed}
+            detail = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
+        return problem_response(request, exc.status_code, detail, headers=headers)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

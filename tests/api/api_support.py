@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from PIL import Image
+
 from prism.storage_s3 import S3Storage
 
 SHARED_EVENTS = Path(__file__).resolve().parents[2].parent / "shared" / "events"

@@ -10,6 +10,7 @@ import pytest
 from api_support import image_bytes
 from fastapi.testclient import TestClient
 from moto.server import ThreadedMotoServer
+
 from prism.app import create_app
 from prism.settings import Settings, load_settings
 

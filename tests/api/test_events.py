@@ -12,6 +12,7 @@ from api_support import ODD_KEYS, SHARED_EVENTS, assert_problem, image_bytes, pa
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
+
 from prism.app import create_app
 from prism.events import MalformedEvent, object_created_event, select_uploads
 from prism.keys import image_id_for_upload, is_image_id, new_image_id

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from api_support import assert_problem, function_url_context, image_bytes, pass_through_headers
 from fastapi.testclient import TestClient
 from PIL import Image
+
 from prism.app import create_app
 from prism.keys import new_image_id
 from prism.settings import Settings
@@ -162,6 +163,10 @@ def test_unknown_route_and_wrong_method_are_problems(client: TestClient) -> None
     assert_problem(client.get("/nowhere"), 404)
     body = assert_problem(client.put("/images"), 405)
     assert "POST" in body["detail"]
+    # Every method of the path, though GET and DELETE are separate routes.
+    response = client.patch(f"/images/{new_image_id()}")
+    assert_problem(response, 405)
+    assert response.headers["allow"] == "DELETE, GET"
 
 
 def test_validation_error_is_problem_json(client: TestClient) -> None:

@@ -13,6 +13,7 @@ import pytest
 from api_support import ODD_KEYS, assert_problem, pass_through_headers, unreachable_s3
 from fastapi.testclient import TestClient
 from PIL import Image
+
 from prism.app import create_app
 from prism.settings import Settings
 from prism.storage import StorageError

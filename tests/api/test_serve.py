@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 from api_support import image_bytes
 from PIL import Image
+
 from prism.specs import DEFAULT_SPECS
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from prism.settings import ENV_VARS, RETRY_STATUS, SettingsError, load_settings
 
 S3 = {

@@ -9,6 +9,7 @@ import pytest
 from api_support import ODD_KEYS
 from hypothesis import given
 from hypothesis import strategies as st
+
 from prism.storage import StorageError
 from prism.storage_local import LocalStorage, decode_path, encode_key
 
