@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from prism.settings import RETRY_STATUS
 from prism_infra.config import StackSettings
 
 #: Where the Lambda Web Adapter posts non-HTTP events (S3 notifications); the app listens here.
@@ -23,6 +24,9 @@ ADAPTER_ENV: dict[str, str] = {
     "AWS_LWA_READINESS_CHECK_PATH": READINESS_PATH,
     "AWS_LWA_INVOKE_MODE": "response_stream",
     "AWS_LWA_PASS_THROUGH_PATH": EVENTS_PATH,
+    # The adapter reports any answer to a pass-through event as success unless its status
+    # is listed here; the app answers RETRY_STATUS when an S3 event should be retried.
+    "AWS_LWA_ERROR_STATUS_CODES": str(RETRY_STATUS),
 }
 
 

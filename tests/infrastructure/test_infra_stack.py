@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from infra_mocks import ACCOUNT, Registered, Stack
+
 from prism.settings import REQUIRED_FOR_S3, load_settings
 from prism_infra.build_provider import PROVIDER_VERSION
 from prism_infra.environment import ADAPTER_ENV
@@ -289,8 +290,9 @@ def test_environment_is_exactly_what_the_app_reads(default: Stack) -> None:
     # the rest belongs to the Lambda Web Adapter and Powertools, nothing else
     others = set(env) - app_vars
     assert others == set(ADAPTER_ENV) | {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}
-    # and the app accepts it, pointing at the stack's buckets
-    settings = load_settings(env)
+    # and the app accepts it, pointing at the stack's buckets, with Lambda's own variable set
+    # so its on-Lambda start-up checks (the adapter's retry status codes) run too
+    settings = load_settings({**env, "AWS_LAMBDA_FUNCTION_NAME": "prism-test"})
     assert settings.storage == "s3"
     assert settings.uploads_bucket == "uploads-a1b2c3"
     assert settings.processed_bucket == "processed-a1b2c3"
