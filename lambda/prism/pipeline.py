@@ -19,8 +19,10 @@ from prism.geometry import Plan, plan
 from prism.limits import Limits
 from prism.specs import DEFAULT_SPECS, VariantSpec
 
+#: Lossy-coded sources: their pixels are camera noise and compression artefacts.
+PHOTOGRAPHIC_FORMATS = frozenset({"JPEG", "MPO", "HEIF", "AVIF"})
 # Relative encode cost per pixel, to start the longest GIL-free jobs first.
-_COST = {"avif": 20, "webp": 10, "png": 8, "jpeg": 1}
+_COST = {"avif": 20, "webp": 10, "png": 3, "jpeg": 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,7 @@ def _render_all(
     upright = header.upright_size
     plans = [plan(*upright, spec) for spec in specs]
     scale = (base.width / upright[0], base.height / upright[1])
+    photographic = header.format in PHOTOGRAPHIC_FORMATS
 
     def make(index: int, started: threading.Event | None = None) -> Rendered:
         spec, job = specs[index], plans[index]
@@ -142,7 +145,7 @@ def _render_all(
         finally:
             if started is not None:
                 started.set()  # also on failure: the calling thread waits for this
-        return Rendered(spec, im.width, im.height, encode(im, spec))
+        return Rendered(spec, im.width, im.height, encode(im, spec, photographic=photographic))
 
     if workers == 1:
         return tuple(make(i) for i in range(len(specs)))
