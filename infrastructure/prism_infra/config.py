@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pulumi
+
 from prism.errors import InvalidSpec
 from prism.limits import Limits
 from prism.settings import parse_colour
@@ -26,6 +27,11 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ORIGIN = re.compile(r"^(\*|https?://[A-Za-z0-9.-]+(:\d{1,5})?)$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MIN_API_KEY_LENGTH = 16
+MAX_API_KEYS = 10
+_API_KEY = re.compile(rf"[A-Za-z0-9._~+/=-]{{{MIN_API_KEY_LENGTH},256}}")
+#: Presigned upload forms live at most this long (seconds): a leaked form stays useful briefly.
+MAX_UPLOAD_URL_TTL = 3600
 
 
 class ConfigError(pulumi.RunError):
@@ -33,11 +39,41 @@ class ConfigError(pulumi.RunError):
 
 
 @dataclass(frozen=True, slots=True)
+class AlarmThresholds:
+    """An alarm fires when its value goes above its threshold (5-minute windows)."""
+
+    #: Function errors (invocations that failed) per window.
+    errors: int = 0
+    #: Throttled invocations per window (the reserved-concurrency cap or the account limit).
+    throttles: int = 0
+    #: p99 duration, as a percentage of the configured timeout.
+    duration_p99_percent: int = 80
+    #: S3 events waiting in the dead-letter queue.
+    dead_letters: int = 0
+    #: Share of images rejected, in percent (judged only from REJECTION_MIN_IMAGES up).
+    rejection_rate_percent: int = 20
+    #: Failed image builds per window.
+    failed_builds: int = 0
+
+
+#: Key under `prism:alarmThresholds` -> (field, lowest, highest).
+THRESHOLD_KEYS: dict[str, tuple[str, int, int]] = {
+    "errors": ("errors", 0, 1_000_000),
+    "throttles": ("throttles", 0, 1_000_000),
+    "durationP99Percent": ("duration_p99_percent", 1, 100),
+    "deadLetters": ("dead_letters", 0, 1_000_000),
+    "rejectionRatePercent": ("rejection_rate_percent", 1, 100),
+    "failedBuilds": ("failed_builds", 0, 1_000),
+}
+
+
+@dataclass(frozen=True, slots=True)
 class StackSettings:
     memory_mb: int = 2048
     timeout_seconds: int = 120
     ephemeral_storage_mb: int = 1024
-    #: -1 leaves the function unreserved (new accounts cannot reserve any concurrency).
+    #: -1 leaves the function unreserved: a reservation must leave the account 100 unreserved,
+    #: so new accounts (quota 10) cannot make one. A number caps concurrency, and so spend.
     reserved_concurrency: int = -1
     log_retention_days: int = 30
     variants: tuple[VariantSpec, ...] = DEFAULT_SPECS
@@ -51,7 +87,12 @@ class StackSettings:
     rejected_expiration_days: int = 30
     function_url_auth: AuthType = "AWS_IAM"
     cors_origins: tuple[str, ...] = ()
-    alarm_email: str = ""
+    #: API keys for a public (NONE) URL; never printed (repr=False), stored as a secret.
+    api_keys: tuple[str, ...] = field(default=(), repr=False)
+    alert_email: str = ""
+    alarm_thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
+    #: Protect the buckets holding user images from deletion (`pulumi destroy` stops at them).
+    protect_data: bool = True
     background: str = "#ffffff"
     log_level: str = "INFO"
 
@@ -73,23 +114,38 @@ KEYS: dict[str, str] = {
     "rejectedExpirationDays": "rejected_expiration_days",
     "functionUrlAuth": "function_url_auth",
     "corsOrigins": "cors_origins",
-    "alarmEmail": "alarm_email",
+    "apiKeys": "api_keys",
+    "alertEmail": "alert_email",
+    "alarmThresholds": "alarm_thresholds",
+    "protectData": "protect_data",
     "background": "background",
     "logLevel": "log_level",
 }
 
 
-def _int(raw: Mapping[str, Any], key: str, default: int, lo: int, hi: int) -> int:
+def _int(
+    raw: Mapping[str, Any], key: str, default: int, lo: int, hi: int, *, within: str = ""
+) -> int:
+    label = f"prism:{within}{key}"
     value = raw.get(key, default)
     if isinstance(value, str):
         try:
             value = int(value)
         except ValueError:
-            raise ConfigError(f"prism:{key} must be an integer, got {value!r}") from None
+            raise ConfigError(f"{label} must be an integer, got {value!r}") from None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"prism:{key} must be an integer, got {value!r}")
+        raise ConfigError(f"{label} must be an integer, got {value!r}")
     if not lo <= value <= hi:
-        raise ConfigError(f"prism:{key} must be between {lo} and {hi}, got {value}")
+        raise ConfigError(f"{label} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _bool(raw: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = raw.get(key, default)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if not isinstance(value, bool):
+        raise ConfigError(f"prism:{key} must be true or false, got {value!r}")
     return value
 
 
@@ -131,6 +187,42 @@ def _origins(raw: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _thresholds(raw: Mapping[str, Any]) -> AlarmThresholds:
+    value = _decoded(raw.get("alarmThresholds", {}))
+    if not isinstance(value, dict):
+        raise ConfigError(f"prism:alarmThresholds must be a map, got {value!r}")
+    unknown = sorted(set(value) - set(THRESHOLD_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"prism:alarmThresholds: unknown key(s) {', '.join(unknown)}; "
+            f"known: {', '.join(THRESHOLD_KEYS)}"
+        )
+    d = AlarmThresholds()
+    chosen = {
+        name: _int(value, key, getattr(d, name), lo, hi, within="alarmThresholds.")
+        for key, (name, lo, hi) in THRESHOLD_KEYS.items()
+    }
+    return AlarmThresholds(**chosen)
+
+
+def _api_keys(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    """Validated keys. Messages point at the key by position, never print it."""
+    value = _decoded(raw.get("apiKeys", []))
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        raise ConfigError("prism:apiKeys must be a list of strings")
+    if len(value) > MAX_API_KEYS:
+        raise ConfigError(f"prism:apiKeys holds at most {MAX_API_KEYS} keys, got {len(value)}")
+    for i, key in enumerate(value):
+        if not _API_KEY.fullmatch(key):
+            raise ConfigError(
+                f"prism:apiKeys[{i}] must be {MIN_API_KEY_LENGTH}-256 characters from "
+                "A-Z a-z 0-9 . _ ~ + / = - (e.g. `openssl rand -hex 32`)"
+            )
+    if len(set(value)) != len(value):
+        raise ConfigError("prism:apiKeys lists the same key twice")
+    return tuple(value)
+
+
 def parse_config(raw: Mapping[str, Any]) -> StackSettings:
     """Validate `prism:*` values (keys without the `prism:` prefix) into settings."""
     unknown = sorted(set(raw) - set(KEYS))
@@ -154,9 +246,20 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
         raise ConfigError(
             f"prism:uploadsPrefix must be a non-empty key prefix ending with '/', got {prefix!r}"
         )
-    email = _str(raw, "alarmEmail", d.alarm_email)
+    email = _str(raw, "alertEmail", d.alert_email)
     if email and not _EMAIL.match(email):
-        raise ConfigError(f"prism:alarmEmail must be an e-mail address or empty, got {email!r}")
+        raise ConfigError(f"prism:alertEmail must be an e-mail address or empty, got {email!r}")
+    api_keys = _api_keys(raw)
+    if auth == "NONE" and not api_keys:
+        raise ConfigError(
+            "prism:functionUrlAuth NONE makes the URL public, so it needs prism:apiKeys: "
+            "pulumi config set --secret --path 'prism:apiKeys[0]' \"$(openssl rand -hex 32)\""
+        )
+    if auth != "NONE" and api_keys:
+        raise ConfigError(
+            "prism:apiKeys is only used with prism:functionUrlAuth NONE "
+            "(AWS_IAM calls are authorised by IAM); remove it or switch to NONE"
+        )
     background = _str(raw, "background", d.background)
     try:
         parse_colour(background)
@@ -180,7 +283,7 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
             max_pixels=_int(raw, "maxPixels", limits.max_pixels, 1, 1_000_000_000),
         ),
         max_request_bytes=_int(raw, "maxRequestBytes", d.max_request_bytes, 1, 6_000_000),
-        upload_url_ttl=_int(raw, "uploadUrlTtl", d.upload_url_ttl, 1, 7 * 24 * 3600),
+        upload_url_ttl=_int(raw, "uploadUrlTtl", d.upload_url_ttl, 1, MAX_UPLOAD_URL_TTL),
         download_url_ttl=_int(raw, "downloadUrlTtl", d.download_url_ttl, 1, 7 * 24 * 3600),
         uploads_prefix=prefix,
         rejected_expiration_days=_int(
@@ -188,7 +291,10 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
         ),
         function_url_auth=auth,  # type: ignore[arg-type]  # checked above
         cors_origins=_origins(raw),
-        alarm_email=email,
+        api_keys=api_keys,
+        alert_email=email,
+        alarm_thresholds=_thresholds(raw),
+        protect_data=_bool(raw, "protectData", d.protect_data),
         background=background,
         log_level=level,
     )
@@ -202,8 +308,23 @@ def _configured_keys() -> set[str]:
     return {n.split(":", 1)[1] for n in names if n.startswith("prism:")}
 
 
+def _is_secret(full_key: str) -> bool:
+    from pulumi.runtime import config as runtime_config
+
+    return runtime_config.is_config_secret(full_key) or (
+        full_key in runtime_config.get_config_secret_keys_env()
+    )
+
+
 def read_config() -> StackSettings:
     """Read the stack's `prism:*` config (the edge; call it inside the Pulumi program)."""
     config = pulumi.Config("prism")
-    raw = {key: config.get(key) for key in _configured_keys()}
+    keys = _configured_keys()
+    if "apiKeys" in keys and not _is_secret("prism:apiKeys"):
+        # A plain value would sit readable in Pulumi.<stack>.yaml and in the state.
+        raise ConfigError(
+            "prism:apiKeys must be set with --secret: pulumi config rm prism:apiKeys, then "
+            "pulumi config set --secret --path 'prism:apiKeys[0]' <key>"
+        )
+    raw = {key: config.get(key) for key in keys}
     return parse_config({k: v for k, v in raw.items() if v is not None})

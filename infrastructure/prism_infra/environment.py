@@ -30,8 +30,8 @@ ADAPTER_ENV: dict[str, str] = {
 }
 
 
-def powertools_env(service: str) -> dict[str, str]:
-    return {"POWERTOOLS_SERVICE_NAME": service, "POWERTOOLS_METRICS_NAMESPACE": "Prism"}
+def powertools_env(service: str, namespace: str = "Prism") -> dict[str, str]:
+    return {"POWERTOOLS_SERVICE_NAME": service, "POWERTOOLS_METRICS_NAMESPACE": namespace}
 
 
 def function_environment(
@@ -41,6 +41,9 @@ def function_environment(
     processed_bucket: str,
     rejected_bucket: str,
     service: str = "prism",
+    metrics_namespace: str = "Prism",
+    api_keys_secret_arn: str | None = None,
+    api_keys_version: str | None = None,
 ) -> dict[str, str]:
     app = {
         "PRISM_STORAGE": "s3",
@@ -60,4 +63,9 @@ def function_environment(
         "PRISM_EVENTS_PATH": EVENTS_PATH,
         "PRISM_LOG_LEVEL": settings.log_level,
     }
-    return {**app, **ADAPTER_ENV, **powertools_env(service)}
+    if api_keys_secret_arn:
+        # Where the keys are, not the keys. The version changes with every key change, so
+        # the function restarts and reads the new set (the app caches keys per cold start).
+        app["PRISM_API_KEYS_SECRET_ARN"] = api_keys_secret_arn
+        app["PRISM_API_KEYS_SECRET_VERSION"] = api_keys_version or ""
+    return {**app, **ADAPTER_ENV, **powertools_env(service, metrics_namespace)}

@@ -25,6 +25,11 @@ class ImageFunctionArgs:
     uploads: aws.s3.Bucket
     processed: aws.s3.Bucket
     rejected: aws.s3.Bucket
+    #: CloudWatch namespace the app's metrics go to (POWERTOOLS_METRICS_NAMESPACE).
+    metrics_namespace: str = "Prism"
+    #: Public URL only: the secret holding the API keys, and its current version.
+    api_keys_secret_arn: pulumi.Input[str] | None = None
+    api_keys_version: pulumi.Input[str] | None = None
     #: Resources the function must not be created before (the image build).
     depends_on: tuple[pulumi.Resource, ...] = ()
 
@@ -51,12 +56,14 @@ class ImageFunction(pulumi.ComponentResource):
         # S3 invokes asynchronously; events that still fail after Lambda's retries land here.
         self.dead_letters = aws.sqs.Queue(
             f"{name}-dead-letters",
+            name=f"{args.name}-dead-letters",
             message_retention_seconds=14 * 24 * 3600,
             sqs_managed_sse_enabled=True,
             opts=child,
         )
         role = aws.iam.Role(
             f"{name}-role",
+            name_prefix=f"{args.name[:32]}-fn-",
             assume_role_policy=to_json(assume_role_policy("lambda.amazonaws.com")),
             opts=child,
         )
@@ -69,6 +76,7 @@ class ImageFunction(pulumi.ComponentResource):
                 args.rejected.arn,
                 self.dead_letters.arn,
                 self.log_group.arn,
+                args.api_keys_secret_arn,
             ).apply(
                 lambda arns: to_json(
                     function_policy(
@@ -78,20 +86,28 @@ class ImageFunction(pulumi.ComponentResource):
                         rejected_bucket_arn=arns[2],
                         dead_letter_queue_arn=arns[3],
                         log_group_arn=arns[4],
+                        api_keys_secret_arn=arns[5],
                     )
                 )
             ),
             opts=child,
         )
         environment = pulumi.Output.all(
-            args.uploads.bucket, args.processed.bucket, args.rejected.bucket
+            args.uploads.bucket,
+            args.processed.bucket,
+            args.rejected.bucket,
+            args.api_keys_secret_arn,
+            args.api_keys_version,
         ).apply(
-            lambda names: function_environment(
+            lambda values: function_environment(
                 s,
-                uploads_bucket=names[0],
-                processed_bucket=names[1],
-                rejected_bucket=names[2],
+                uploads_bucket=values[0],
+                processed_bucket=values[1],
+                rejected_bucket=values[2],
                 service=args.name,
+                metrics_namespace=args.metrics_namespace,
+                api_keys_secret_arn=values[3],
+                api_keys_version=values[4],
             )
         )
         self.function = aws.lambda_.Function(

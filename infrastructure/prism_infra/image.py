@@ -81,6 +81,7 @@ class ContainerImage(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-build-role",
+            name_prefix=f"{args.name[:32]}-cb-",
             assume_role_policy=to_json(assume_role_policy("codebuild.amazonaws.com")),
             opts=child,
         )

@@ -95,6 +95,7 @@ def function_policy(
     rejected_bucket_arn: str,
     dead_letter_queue_arn: str,
     log_group_arn: str,
+    api_keys_secret_arn: str | None = None,
 ) -> Document:
     """The function's role: exactly the objects and queue it touches, and its own log group.
 
@@ -104,8 +105,10 @@ def function_policy(
     Variants and manifests are read, written and deleted; rejection records are written, read
     for `GET /images/{id}` and deleted with the image. ListBucket on each bucket makes a
     missing key read as 404 rather than 403 (the app tells "unknown" from "failed" by it).
+    With a public URL the function also reads its API keys, from that one secret only (it is
+    encrypted with the account's AWS-managed key, which needs no grant).
     """
-    return _doc(
+    statements: list[Document] = [
         {
             "Sid": "Originals",
             "Effect": "Allow",
@@ -154,6 +157,41 @@ def function_policy(
             "Effect": "Allow",
             "Action": LOG_WRITE_ACTIONS,
             "Resource": [log_streams_arn(log_group_arn)],
+        },
+    ]
+    if api_keys_secret_arn:
+        statements.append(
+            {
+                "Sid": "ReadApiKeys",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": [api_keys_secret_arn],
+            }
+        )
+    return _doc(*statements)
+
+
+def invoke_url_policy(function_arn: str) -> Document:
+    """What a caller needs to call an AWS_IAM function URL, and nothing more.
+
+    Since October 2025 a function URL call is authorised against both actions: the URL
+    action, limited to IAM-authenticated URLs, and the plain invoke, limited to calls that
+    arrive through a function URL (so this cannot invoke the function directly).
+    """
+    return _doc(
+        {
+            "Sid": "InvokeFunctionUrl",
+            "Effect": "Allow",
+            "Action": ["lambda:InvokeFunctionUrl"],
+            "Resource": [function_arn],
+            "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}},
+        },
+        {
+            "Sid": "InvokeThroughFunctionUrl",
+            "Effect": "Allow",
+            "Action": ["lambda:InvokeFunction"],
+            "Resource": [function_arn],
+            "Condition": {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}},
         },
     )
 

@@ -18,6 +18,10 @@ class PrivateBucketArgs:
     cors_origins: tuple[str, ...] = ()
     #: Delete objects this many days after creation (None keeps them).
     expire_after_days: int | None = None
+    #: Holds user data: `pulumi destroy` stops at it (Pulumi protection, inherited by the
+    #: bucket's settings) and S3 refuses to delete it while objects remain. Otherwise destroy
+    #: empties and removes it.
+    protect: bool = False
 
 
 class PrivateBucket(pulumi.ComponentResource):
@@ -26,11 +30,16 @@ class PrivateBucket(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: PrivateBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        if args.protect:
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True))
         super().__init__("prism:storage:PrivateBucket", name, None, opts)
+        # Children inherit the component's protection.
         child = pulumi.ResourceOptions(parent=self)
-        # force_destroy: `pulumi destroy` removes the stack's buckets with their objects.
         self.bucket = aws.s3.Bucket(
-            name, bucket_prefix=args.name_prefix, force_destroy=True, opts=child
+            name,
+            bucket_prefix=args.name_prefix,
+            force_destroy=not args.protect,
+            opts=child,
         )
         ownership = aws.s3.BucketOwnershipControls(
             f"{name}-ownership",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from infra_mocks import Stack, run_stack
+
 from prism_infra.config import parse_config
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from prism_infra.config import StackSettings
 from pulumi.runtime.mocks import MockMonitor
+
+from prism_infra.config import StackSettings
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -29,6 +30,7 @@ class Registered:
     inputs: dict[str, Any]
     parent: str
     dependencies: set[str] = field(default_factory=set)
+    protect: bool = False
 
     def policy(self, key: str = "policy") -> dict[str, Any]:
         return json.loads(self.inputs[key])
@@ -50,8 +52,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
             state["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{args.inputs['name']}"
         elif typ == "aws:sqs/queue:Queue":
-            state["name"] = f"{name}-q1"
-            state["arn"] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}-q1"
+            state["name"] = args.inputs.get("name", f"{name}-q1")
+            state["arn"] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{state['name']}"
         elif typ == "aws:iam/role:Role":
             state["arn"] = f"arn:aws:iam::{ACCOUNT}:role/{name}"
         elif typ == "aws:lambda/function:Function":
@@ -61,7 +63,14 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif typ == "aws:codebuild/project:Project":
             state["arn"] = f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/{args.inputs['name']}"
         elif typ == "aws:sns/topic:Topic":
-            state["arn"] = f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
+            state["arn"] = f"arn:aws:sns:{REGION}:{ACCOUNT}:{args.inputs.get('name', name)}"
+        elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            state["arn"] = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{args.inputs['name']}"
+        elif typ == "aws:secretsmanager/secret:Secret":
+            secret = f"{args.inputs['namePrefix']}AbCdEf"
+            state["arn"] = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret}"
+        elif typ == "aws:secretsmanager/secretVersion:SecretVersion":
+            state["versionId"] = "v-0001"
         elif typ == "pulumi-python:dynamic/prism:ImageBuild":
             digest = "sha256:" + "ab" * 32
             state["image_digest"] = digest
@@ -101,6 +110,7 @@ class RecordingMonitor(MockMonitor):
                     inputs=pulumi.runtime.rpc.deserialize_properties(request.object),
                     parent=request.parent,
                     dependencies=deps,
+                    protect=bool(request.protect),
                 )
             )
         return response
@@ -130,13 +140,23 @@ class Stack:
         return [r for r in self.resources if r.parent == parent.urn]
 
 
-def run_stack(settings: StackSettings) -> Stack:
+def fresh_root_stack() -> None:
+    """Start the next mock run with a new root Stack resource, as a real `pulumi up` does.
+
+    set_mocks keeps an existing root, and stack transformations (the tags) live on it, so
+    without this one run's tags would leak into the next.
+    """
+    pulumi.runtime.settings.ROOT.set(None)
+
+
+def run_stack(settings: StackSettings, stack: str = "prod") -> Stack:
     """Declare the whole stack under mocks and return what was registered."""
     from prism_infra.stack import build_stack
 
     mocks = RecordingMocks()
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="prism", stack="prod", preview=False, monitor=monitor)
+    fresh_root_stack()
+    pulumi.runtime.set_mocks(mocks, project="prism", stack=stack, preview=False, monitor=monitor)
     resolved: dict[str, Any] = {}
 
     @pulumi.runtime.test

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from infra_mocks import REPO_ROOT
+
 from prism_infra.build_context import (
     SHIPPED_FILES,
     build_context,

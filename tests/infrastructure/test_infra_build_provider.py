@@ -13,6 +13,7 @@ import boto3
 import dill
 import pytest
 from botocore.stub import ANY, Stubber
+
 from prism_infra import build_provider
 from prism_infra.build_provider import (
     PROVIDER_VERSION,

@@ -11,9 +11,23 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
-from infra_mocks import REPO_ROOT, RecordingMocks, RecordingMonitor
+from infra_mocks import REPO_ROOT, RecordingMocks, RecordingMonitor, fresh_root_stack
+
 from prism.specs import DEFAULT_SPECS
-from prism_infra.config import KEYS, ConfigError, StackSettings, parse_config, read_config
+from prism_infra.config import (
+    KEYS,
+    THRESHOLD_KEYS,
+    AlarmThresholds,
+    ConfigError,
+    StackSettings,
+    parse_config,
+    read_config,
+)
+
+KEY = "0123456789abcdef0123456789abcdef"
+OTHER_KEY = "fedcba9876543210fedcba9876543210"
+#: Set only with `pulumi config set --secret`, so never written out in a stack file.
+SECRET_ONLY = {"apiKeys"}
 
 
 def _as_engine_passes_it(value: Any) -> str:
@@ -21,24 +35,40 @@ def _as_engine_passes_it(value: Any) -> str:
     return json.dumps(value) if isinstance(value, list | dict) else str(value)
 
 
-def _prod_config() -> dict[str, Any]:
-    return yaml.safe_load((REPO_ROOT / "Pulumi.prod.yaml").read_text())["config"]
+def _stack_config(stack: str) -> dict[str, Any]:
+    return yaml.safe_load((REPO_ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+def _prism_keys(config: dict[str, Any]) -> dict[str, Any]:
+    return {k.removeprefix("prism:"): v for k, v in config.items() if k.startswith("prism:")}
 
 
 @pytest.fixture
 def pulumi_config() -> Iterator[dict[str, str]]:
     config: dict[str, str] = {}
     yield config
-    pulumi.runtime.set_all_config({})
+    pulumi.runtime.set_all_config({}, secret_keys=[])
 
 
 def test_prod_stack_writes_out_every_setting_with_its_default() -> None:
-    config = _prod_config()
+    config = _stack_config("prod")
     assert config["aws:region"]
-    prism = {k.removeprefix("prism:"): v for k, v in config.items() if k.startswith("prism:")}
-    assert set(prism) == set(KEYS)
+    prism = _prism_keys(config)
+    assert set(prism) == set(KEYS) - SECRET_ONLY
+    assert set(prism["alarmThresholds"]) == set(THRESHOLD_KEYS)
     engine_view = {k: _as_engine_passes_it(v) for k, v in prism.items()}
     assert parse_config(engine_view) == StackSettings()
+
+
+def test_dev_stack_is_smaller_keeps_logs_briefly_and_removes_its_data() -> None:
+    prism = _prism_keys(_stack_config("dev"))
+    dev = parse_config({k: _as_engine_passes_it(v) for k, v in prism.items()})
+    prod = StackSettings()
+    # exactly the settings the README's dev-stack table lists
+    assert set(prism) == {"memorySize", "logRetentionDays", "protectData"}
+    assert dev.memory_mb < prod.memory_mb
+    assert dev.log_retention_days < prod.log_retention_days
+    assert (dev.protect_data, prod.protect_data) == (False, True)
 
 
 def test_every_settings_field_has_a_config_key() -> None:
@@ -72,7 +102,27 @@ def test_values_arriving_as_strings_are_converted() -> None:
         ({"functionUrlAuth": "PUBLIC"}, "prism:functionUrlAuth must be 'AWS_IAM' or 'NONE'"),
         ({"corsOrigins": "https://a.example.com"}, "prism:corsOrigins must be a list"),
         ({"corsOrigins": ["ftp://x"]}, "prism:corsOrigins: 'ftp://x' is not an origin"),
-        ({"alarmEmail": "nobody"}, "prism:alarmEmail must be an e-mail address"),
+        ({"alertEmail": "nobody"}, "prism:alertEmail must be an e-mail address"),
+        ({"alarmEmail": "ops@example.com"}, "unknown setting(s) prism:alarmEmail"),
+        ({"alarmThresholds": "[1]"}, "prism:alarmThresholds must be a map"),
+        ({"alarmThresholds": {"error": 1}}, "prism:alarmThresholds: unknown key(s) error"),
+        (
+            {"alarmThresholds": {"durationP99Percent": 120}},
+            "prism:alarmThresholds.durationP99Percent must be between 1 and 100, got 120",
+        ),
+        ({"alarmThresholds": {"errors": -1}}, "prism:alarmThresholds.errors must be between"),
+        ({"protectData": "yes"}, "prism:protectData must be true or false"),
+        ({"uploadUrlTtl": 7200}, "prism:uploadUrlTtl must be between 1 and 3600"),
+        ({"functionUrlAuth": "NONE"}, "prism:functionUrlAuth NONE makes the URL public"),
+        ({"apiKeys": [KEY]}, "prism:apiKeys is only used with prism:functionUrlAuth NONE"),
+        ({"functionUrlAuth": "NONE", "apiKeys": "[]"}, "prism:functionUrlAuth NONE"),
+        ({"functionUrlAuth": "NONE", "apiKeys": KEY}, "prism:apiKeys must be a list"),
+        (
+            {"functionUrlAuth": "NONE", "apiKeys": [KEY, "short"]},
+            "prism:apiKeys[1] must be 16-256 characters",
+        ),
+        ({"functionUrlAuth": "NONE", "apiKeys": [KEY, KEY]}, "the same key twice"),
+        ({"functionUrlAuth": "NONE", "apiKeys": [f"{KEY}{i:02}" for i in range(11)]}, "at most"),
         ({"uploadsPrefix": "uploads"}, "prism:uploadsPrefix must be a non-empty key prefix"),
         ({"uploadsPrefix": ""}, "prism:uploadsPrefix"),
         ({"rejectedExpirationDays": 0}, "prism:rejectedExpirationDays must be between"),
@@ -96,6 +146,29 @@ def test_bad_config_fails_with_a_message_naming_the_setting(
     assert message in str(error.value)
 
 
+def test_alarm_thresholds_override_one_at_a_time() -> None:
+    assert parse_config({}).alarm_thresholds == AlarmThresholds()
+    chosen = parse_config({"alarmThresholds": '{"errors": "5", "rejectionRatePercent": 50}'})
+    assert chosen.alarm_thresholds == AlarmThresholds(errors=5, rejection_rate_percent=50)
+
+
+def test_data_protection_is_on_unless_turned_off() -> None:
+    assert StackSettings().protect_data is True
+    assert parse_config({"protectData": "false"}).protect_data is False
+    assert parse_config({"protectData": True}).protect_data is True
+
+
+def test_api_keys_are_validated_without_ever_being_printed() -> None:
+    settings = parse_config({"functionUrlAuth": "NONE", "apiKeys": json.dumps([KEY, OTHER_KEY])})
+    assert settings.api_keys == (KEY, OTHER_KEY)
+    assert KEY not in repr(settings)
+    bad = f"{KEY} with spaces"
+    with pytest.raises(ConfigError) as error:
+        parse_config({"functionUrlAuth": "NONE", "apiKeys": [KEY, bad]})
+    assert bad not in str(error.value)
+    assert KEY not in str(error.value)
+
+
 def test_config_error_ends_the_program_cleanly() -> None:
     # RunError: Pulumi prints the message alone, without the program's traceback.
     assert issubclass(ConfigError, pulumi.RunError)
@@ -107,14 +180,26 @@ def test_read_config_reads_the_stacks_prism_keys(pulumi_config: dict[str, str]) 
             "aws:region": "eu-west-1",
             "prism:memorySize": "1024",
             "prism:functionUrlAuth": "NONE",
+            "prism:apiKeys": json.dumps([KEY]),
             "prism:variants": json.dumps([{"name": "a", "format": "png"}]),
-        }
+        },
+        secret_keys=["prism:apiKeys"],
     )
     settings = read_config()
     assert settings.memory_mb == 1024
     assert settings.function_url_auth == "NONE"
     assert [v.name for v in settings.variants] == ["a"]
     assert settings.timeout_seconds == StackSettings().timeout_seconds
+
+
+def test_read_config_takes_api_keys_only_as_secrets(pulumi_config: dict[str, str]) -> None:
+    config = {"prism:functionUrlAuth": "NONE", "prism:apiKeys": json.dumps([KEY])}
+    pulumi.runtime.set_all_config(config, secret_keys=[])
+    with pytest.raises(ConfigError, match="prism:apiKeys must be set with --secret") as error:
+        read_config()
+    assert KEY not in str(error.value)
+    pulumi.runtime.set_all_config(config, secret_keys=["prism:apiKeys"])
+    assert read_config().api_keys == (KEY,)
 
 
 def test_read_config_rejects_a_misspelt_key(pulumi_config: dict[str, str]) -> None:
@@ -126,6 +211,7 @@ def test_read_config_rejects_a_misspelt_key(pulumi_config: dict[str, str]) -> No
 def _run_main() -> list[str]:
     mocks = RecordingMocks()
     monitor = RecordingMonitor(mocks)
+    fresh_root_stack()
     pulumi.runtime.set_mocks(mocks, project="prism", stack="prod", preview=True, monitor=monitor)
 
     @pulumi.runtime.test
@@ -137,7 +223,10 @@ def _run_main() -> list[str]:
 
 
 def test_main_program_runs_the_stack_from_config(pulumi_config: dict[str, str]) -> None:
-    pulumi.runtime.set_all_config({"prism:functionUrlAuth": "NONE"})
+    pulumi.runtime.set_all_config(
+        {"prism:functionUrlAuth": "NONE", "prism:apiKeys": json.dumps([KEY])},
+        secret_keys=["prism:apiKeys"],
+    )
     types = _run_main()
     assert "aws:lambda/function:Function" in types
     assert types.count("aws:lambda/permission:Permission") == 3  # S3 + the two public grants

@@ -25,6 +25,7 @@ import httpx
 import pytest
 import yaml
 from infra_mocks import REPO_ROOT
+
 from prism_infra.build_context import build_context
 from prism_infra.environment import ADAPTER_ENV, APP_PORT
 

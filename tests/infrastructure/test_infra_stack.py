@@ -13,10 +13,12 @@ from prism_infra.build_provider import PROVIDER_VERSION
 from prism_infra.environment import ADAPTER_ENV
 
 DEFAULTS: dict[str, Any] = {}
+API_KEYS = ["k" * 32, "second-key-for-rotation-0123456789"]
 PUBLIC: dict[str, Any] = {
     "functionUrlAuth": "NONE",
+    "apiKeys": API_KEYS,
     "corsOrigins": ["https://app.example.com"],
-    "alarmEmail": "ops@example.com",
+    "alertEmail": "ops@example.com",
     "rejectedExpirationDays": 7,
     "uploadsPrefix": "incoming/",
     "memorySize": 3008,
@@ -25,6 +27,8 @@ PUBLIC: dict[str, Any] = {
 BUCKET = "aws:s3/bucket:Bucket"
 PERMISSION = "aws:lambda/permission:Permission"
 FUNCTION = "aws:lambda/function:Function"
+#: Set only with functionUrlAuth NONE: where the function reads its API keys.
+PUBLIC_URL_ONLY = {"PRISM_API_KEYS_SECRET_ARN", "PRISM_API_KEYS_SECRET_VERSION"}
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +80,6 @@ def test_declares_every_resource_of_the_stack(default: Stack) -> None:
     # two log groups (build, function), two roles each with one inline policy
     assert len(default.of_type("aws:cloudwatch/logGroup:LogGroup")) == 2
     assert len(default.of_type("aws:iam/rolePolicy:RolePolicy")) == 2
-    # alarms only when an e-mail is configured
-    assert not default.of_type("aws:sns/topic:Topic")
 
 
 def test_stack_outputs(default: Stack) -> None:
@@ -108,8 +110,6 @@ def test_stack_outputs(default: Stack) -> None:
 def test_every_bucket_is_private_encrypted_tls_only_and_owner_enforced(
     default: Stack, bucket: str
 ) -> None:
-    b = default.one(BUCKET, bucket)
-    assert b.inputs["forceDestroy"] is True  # `pulumi destroy` removes it
     arn = f"arn:aws:s3:::{bucket}-a1b2c3"
 
     block = default.named(f"{bucket}-public-access").inputs
@@ -266,7 +266,7 @@ def test_failed_s3_events_go_to_a_dead_letter_queue(default: Stack) -> None:
     fn = default.one(FUNCTION).inputs
     assert (
         fn["deadLetterConfig"]["targetArn"]
-        == f"arn:aws:sqs:eu-west-1:{ACCOUNT}:function-dead-letters-q1"
+        == f"arn:aws:sqs:eu-west-1:{ACCOUNT}:prism-prod-dead-letters"
     )
 
 
@@ -283,10 +283,10 @@ def test_environment_is_exactly_what_the_app_reads(default: Stack) -> None:
     # every app variable is one the app reads, and all that S3 mode needs are there
     assert app_vars <= set(ENV_VARS)
     assert set(REQUIRED_FOR_S3) <= app_vars
-    # "exactly": everything the app reads except what only local storage uses
+    # "exactly": everything the app reads except what only local storage or a public URL uses
     local_only = {k for k, doc in ENV_VARS.items() if doc.startswith("local storage only")}
     assert local_only, "the contract marks PRISM_DATA_DIR as local-only"
-    assert app_vars == set(ENV_VARS) - local_only
+    assert app_vars == set(ENV_VARS) - local_only - PUBLIC_URL_ONLY
     # the rest belongs to the Lambda Web Adapter and Powertools, nothing else
     others = set(env) - app_vars
     assert others == set(ADAPTER_ENV) | {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}
@@ -305,6 +305,9 @@ def test_environment_follows_config(public: Stack) -> None:
     env = public.one(FUNCTION).inputs["environment"]["variables"]
     assert env["PRISM_UPLOADS_PREFIX"] == "incoming/"
     assert load_settings(env).uploads_prefix == "incoming/"
+    # a public URL: the app learns where its keys are, never the keys themselves
+    assert {k for k in env if k.startswith("PRISM_")} >= PUBLIC_URL_ONLY
+    assert not any(key in json.dumps(env) for key in API_KEYS)
 
 
 def test_adapter_serves_readiness_streaming_and_events(default: Stack) -> None:
@@ -335,7 +338,7 @@ def test_function_role_is_least_privilege(default: Stack) -> None:
         "Sid": "DeadLetters",
         "Effect": "Allow",
         "Action": ["sqs:SendMessage"],
-        "Resource": [f"arn:aws:sqs:eu-west-1:{ACCOUNT}:function-dead-letters-q1"],
+        "Resource": [f"arn:aws:sqs:eu-west-1:{ACCOUNT}:prism-prod-dead-letters"],
     }
     assert by_sid["WriteLogs"]["Resource"] == [
         f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/lambda/prism-prod:*"
@@ -423,26 +426,6 @@ def test_uploads_notify_the_function_after_the_permission(stack_factory, config)
     assert target["filterPrefix"] == prefix
     assert target["lambdaFunctionArn"] == stack.outputs["function_arn"]
     assert stack.depends_on(notification, permission)
-
-
-# --- alarms ----------------------------------------------------------------------------------
-
-
-def test_alarm_email_subscribes_and_alarms_on_errors_and_dead_letters(public: Stack) -> None:
-    subscription = public.one("aws:sns/topicSubscription:TopicSubscription").inputs
-    assert subscription["protocol"] == "email"
-    assert subscription["endpoint"] == "ops@example.com"
-    alarms = {
-        a.inputs["metricName"]: a.inputs
-        for a in public.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-    }
-    assert {"Errors", "ApproximateNumberOfMessagesVisible"} <= set(alarms)
-    assert alarms["Errors"]["dimensions"] == {"FunctionName": "prism-prod"}
-    assert alarms["ApproximateNumberOfMessagesVisible"]["dimensions"] == {
-        "QueueName": "function-dead-letters-q1"
-    }
-    topic_arn = f"arn:aws:sns:eu-west-1:{ACCOUNT}:alarms-topic"
-    assert all(a["alarmActions"] == [topic_arn] for a in alarms.values())
 
 
 # --- components ------------------------------------------------------------------------------
