@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from prism import __version__, catalog, problems
+from prism import __version__, api_keys, catalog, problems
 from prism.events import MalformedEvent, select_uploads
 from prism.keys import ID_PATTERN, new_image_id, upload_key
 from prism.observability import Telemetry
@@ -74,6 +74,8 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
         ),
     )
     problems.install(app)
+    if settings.api_keys_secret_arn:  # a public function URL: callers need a key
+        api_keys.install(app, settings)
     app.state.settings = settings
     app.state.storage = storage
 

@@ -42,6 +42,13 @@ ENV_VARS: dict[str, str] = {
     "PRISM_BACKGROUND": "colour transparent pixels are flattened onto for JPEG (default #ffffff).",
     "PRISM_EVENTS_PATH": "route receiving S3 events from the Lambda Web Adapter (default /events).",
     "PRISM_LOG_LEVEL": "log level (default INFO).",
+    "PRISM_API_KEYS_SECRET_ARN": (
+        "public URL (NONE auth) only: Secrets Manager secret holding the API keys; when set,"
+        " every route but /healthz and the events route needs a key in the x-api-key header."
+    ),
+    "PRISM_API_KEYS_SECRET_VERSION": (
+        "public URL (NONE auth) only: the secret version to read (default: the current one)."
+    ),
 }
 REQUIRED_FOR_S3 = (
     "PRISM_STORAGE",
@@ -79,6 +86,8 @@ class Settings:
     events_path: str = "/events"
     log_level: str = "INFO"
     max_request_bytes: int = 4_500_000
+    api_keys_secret_arn: str | None = None
+    api_keys_secret_version: str | None = None
 
 
 def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
@@ -161,7 +170,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         events_path=events_path,
         log_level=level,
         max_request_bytes=_int(env, "PRISM_MAX_REQUEST_BYTES", 4_500_000, 1, 2**31),
+        api_keys_secret_arn=_secret_arn(env.get("PRISM_API_KEYS_SECRET_ARN")),
+        api_keys_secret_version=env.get("PRISM_API_KEYS_SECRET_VERSION") or None,
     )
+
+
+def _secret_arn(raw: str | None) -> str | None:
+    if raw and not (raw.startswith("arn:") and ":secretsmanager:" in raw):
+        raise SettingsError(f"PRISM_API_KEYS_SECRET_ARN must be a Secrets Manager ARN, got {raw!r}")
+    return raw or None
 
 
 def _check_adapter_retries(raw: str) -> None:
