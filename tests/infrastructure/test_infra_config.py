@@ -238,3 +238,22 @@ def test_main_program_with_bad_config_fails_before_declaring_anything(
     pulumi.runtime.set_all_config({"prism:timeout": "3600"})
     with pytest.raises(ConfigError, match="prism:timeout must be between 1 and 900, got 3600"):
         _run_main()
+
+
+def _deploy_section() -> str:
+    readme = (REPO_ROOT / "README.md").read_text()
+    start = readme.index("<!-- section:deploy")
+    return readme[start : readme.index("<!-- /section:deploy -->", start)]
+
+
+def test_readme_documents_every_setting_threshold_and_dev_difference() -> None:
+    section = _deploy_section()
+    for key in KEYS:
+        assert f"`prism:{key}`" in section, key
+    for key in THRESHOLD_KEYS:
+        assert f"| `{key}` |" in section, key
+    for key in _prism_keys(_stack_config("dev")):
+        assert f"| `prism:{key}` | `" in section, key
+    assert "x-api-key" in section
+    assert "--aws-sigv4" in section
+    assert 'SigV4Auth(session.get_credentials(), "lambda"' in section
