@@ -13,7 +13,13 @@ from prism_infra.policies import assume_role_policy, function_policy, to_json
 
 #: Methods browsers may call on the function URL when CORS origins are configured.
 CORS_METHODS = ["GET", "POST", "DELETE"]
-CORS_HEADERS = ["authorization", "content-type", "x-amz-date", "x-amz-security-token"]
+CORS_HEADERS = [
+    "authorization",
+    "content-type",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-api-key",  # a public URL's API key (prism.api_keys.HEADER)
+]
 
 
 @dataclass(frozen=True, slots=True)

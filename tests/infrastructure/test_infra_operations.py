@@ -271,7 +271,7 @@ def _names(stack: Stack) -> list[str]:
     return [
         r.inputs[key]
         for r in stack.resources
-        if r.type.startswith("aws:") and r.type != "aws:lambda/functionRecursionConfig:"
+        if r.type.startswith("aws:")
         for key in _NAME_INPUTS
         if isinstance(r.inputs.get(key), str)
     ]
@@ -441,3 +441,11 @@ def test_public_url_without_a_concurrency_cap_is_warned_about() -> None:
 def test_reserved_concurrency_caps_the_function(stack_factory) -> None:
     stack = stack_factory({"reservedConcurrency": 20})
     assert stack.one("aws:lambda/function:Function").inputs["reservedConcurrentExecutions"] == 20
+
+
+def test_browsers_may_send_the_api_key_header(stack_factory) -> None:
+    from prism.api_keys import HEADER
+
+    stack = stack_factory({**PUBLIC, "corsOrigins": ["https://app.example.com"]})
+    cors = stack.one("aws:lambda/functionUrl:FunctionUrl").inputs["cors"]
+    assert HEADER in cors["allowHeaders"]
