@@ -1,0 +1,35 @@
+"""Fixtures for the reliability tests: moto's S3/SQS server over real HTTP, and AWS env."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.reliability.support import AWS_ENV, make_buckets
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, moto_endpoint: str) -> dict[str, str]:
+    """Credentials and endpoint for boto3 in this process; returned for subprocesses too."""
+    env = AWS_ENV | {"AWS_ENDPOINT_URL": moto_endpoint}
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+@pytest.fixture
+def buckets(aws_env: dict[str, str], request: pytest.FixtureRequest) -> dict[str, str]:
+    return make_buckets(f"r{abs(hash(request.node.nodeid)) % 10**10}")
