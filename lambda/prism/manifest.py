@@ -6,11 +6,13 @@ Pure functions from results to plain dicts; `app.py` adds URLs when serving them
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prism.errors import ImageRejected
 from prism.keys import variant_key
-from prism.pipeline import Processed
+
+if TYPE_CHECKING:  # the pipeline (Pillow & co.) is imported only when an image is processed
+    from prism.pipeline import Processed
 
 
 def _now(now: datetime | None) -> str:

@@ -11,9 +11,11 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger, Metrics
 
 SERVICE = "prism"
 # Powertools refuses to flush without a namespace; locally nobody sets one.
@@ -45,12 +47,28 @@ class Telemetry:
         self.namespace = (
             namespace or os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE
         )
-        self.logger = Logger(service=SERVICE, level=level)
-        self.metrics = Metrics(service=SERVICE, namespace=self.namespace)
+        self.level = level
+
+    # Powertools is imported on first use, keeping it out of the cold start of /healthz.
+    # Two threads racing here is harmless: Powertools shares one logger and one metric set
+    # per service between instances.
+    @cached_property
+    def logger(self) -> Logger:
+        from aws_lambda_powertools import Logger
+
+        return Logger(service=SERVICE, level=self.level)
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        from aws_lambda_powertools import Metrics
+
+        return Metrics(service=SERVICE, namespace=self.namespace)
 
     def processed(
         self, image_id: str, *, bytes_in: int, bytes_out: int, watch: Stopwatch, variants: int
     ) -> None:
+        from aws_lambda_powertools.metrics import MetricUnit
+
         total = watch.total_ms
         self.logger.info(
             "image processed",
@@ -69,6 +87,8 @@ class Telemetry:
         self.metrics.add_metric(name="ProcessingTime", unit=MetricUnit.Milliseconds, value=total)
 
     def rejected(self, image_id: str, *, reason: str, detail: str, bytes_in: int) -> None:
+        from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
         self.logger.info(
             "image rejected",
             extra={"image_id": image_id, "reason": reason, "detail": detail, "bytes_in": bytes_in},

@@ -18,7 +18,6 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from prism import pipeline
 from prism.errors import ImageRejected, TooLarge
 from prism.keys import (
     image_folder,
@@ -110,6 +109,10 @@ class Processor:
     def _run(self, image_id: str, key: str, etag: str, data: bytes, watch: Stopwatch) -> Outcome:
         settings = self.settings
         try:
+            # Imported here, not at module load: Pillow, LittleCMS and oxipng are not needed
+            # to start the app and answer /healthz (cold start).
+            from prism import pipeline
+
             with watch.stage("process"):
                 result = pipeline.process(
                     data, settings.variants, settings.limits, background=settings.background
