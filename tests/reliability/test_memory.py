@@ -65,48 +65,63 @@ def measure(tmp_path: Path, name: str, data: bytes) -> dict[str, Any]:
     }
 
 
+def largest_per_memory_size(run: dict[str, Any]) -> dict[int, int]:
+    """Pixels each Lambda memory size takes with the headroom, at this run's bytes/pixel."""
+    usable = {size: size * (1 - HEADROOM) - run["rss_before_mb"] for size in LAMBDA_SIZES_MB}
+    return {size: int(mb * MB / run["bytes_per_pixel"]) for size, mb in usable.items()}
+
+
 def test_largest_default_image_fits_default_lambda_memory_with_headroom(tmp_path: Path) -> None:
+    """A photo (RGB JPEG) just under the pixel limit; and an RGBA PNG, the costliest kind
+    per pixel, measured smaller to know its bytes per pixel."""
     memory_mb = default_lambda_memory_mb()
     limit = Limits().max_pixels
     width, height = just_under(limit)
     assert limit * 0.999 < width * height < limit
-    runs = [
-        measure(tmp_path, "12mp.jpg", photo_like(4000, 3000)),
-        measure(tmp_path, "under-limit.jpg", photo_like(width, height)),
-        measure(tmp_path, "12mp-rgba.png", _rgba_png(4000, 3000)),
-    ]
-    largest = runs[1]
-    budget_mb = memory_mb * (1 - HEADROOM)
-    # The worst bytes per pixel measured (and the largest fixed part) sizes every memory class.
-    per_pixel = max(r["bytes_per_pixel"] for r in runs)
-    base_mb = max(r["rss_before_mb"] for r in runs)
-    table = {
-        size: int(((size * (1 - HEADROOM)) - base_mb) * MB / per_pixel) for size in LAMBDA_SIZES_MB
-    }
+    photo = measure(tmp_path, "under-limit.jpg", photo_like(width, height))
+    rgba = measure(tmp_path, "6mp-rgba.png", rgba_png(3000, 2000))
     write_result(
         "memory",
         {
             "default_memory_mb": memory_mb,
             "headroom": HEADROOM,
             "max_pixels": limit,
-            "runs": runs,
-            "bytes_per_pixel_worst": per_pixel,
-            "base_mb": base_mb,
-            "largest_pixels_with_headroom": table,
-            "headroom_at_limit": round(1 - largest["peak_rss_mb"] / memory_mb, 3),
+            "runs": [photo, rgba],
+            "headroom_at_limit": round(1 - photo["peak_rss_mb"] / memory_mb, 3),
+            "largest_pixels_rgb_jpeg": largest_per_memory_size(photo),
+            "largest_pixels_rgba_png": largest_per_memory_size(rgba),
         },
     )
-    assert largest["peak_rss_mb"] <= budget_mb, largest
-    # The table must agree with what was measured: the default size takes the default limit.
-    assert table[memory_mb] >= limit
+    assert photo["peak_rss_mb"] <= memory_mb * (1 - HEADROOM), photo
+    assert largest_per_memory_size(photo)[memory_mb] >= limit
 
 
-def _rgba_png(width: int, height: int) -> bytes:
-    with Image.open(io.BytesIO(photo_like(width, height))) as im:
-        rgba = im.convert("RGBA")
-    rgba.putalpha(Image.linear_gradient("L").resize((width, height)))
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="reported to the pipeline owner: a 50 MP RGBA PNG peaks at ~1.75 GB (~35 B/px), "
+    "inside 2048 MB but with ~15% headroom, not 25%",
+)
+def test_rgba_png_just_under_the_limit_has_the_headroom_too(tmp_path: Path) -> None:
+    memory_mb = default_lambda_memory_mb()
+    width, height = just_under(Limits().max_pixels)
+    run = measure(tmp_path, "under-limit-rgba.png", rgba_png(width, height, smooth=True))
+    write_result("memory-rgba-at-limit", {"default_memory_mb": memory_mb, "run": run})
+    assert run["peak_rss_mb"] <= memory_mb * (1 - HEADROOM), run
+
+
+def rgba_png(width: int, height: int, *, smooth: bool = False) -> bytes:
+    """An RGBA PNG; `smooth` (pure gradients) keeps a 50 MP file under the upload limit."""
+    alpha = Image.linear_gradient("L").resize((width, height))
+    if smooth:
+        channels = [alpha, alpha.transpose(Image.Transpose.FLIP_LEFT_RIGHT), alpha.rotate(180)]
+        rgba = Image.merge("RGBA", (*channels, alpha))
+    else:
+        with Image.open(io.BytesIO(photo_like(width, height))) as im:
+            rgba = im.convert("RGBA")
+        rgba.putalpha(alpha)
     out = io.BytesIO()
-    rgba.save(out, "PNG", compress_level=1)
+    rgba.save(out, "PNG", compress_level=9 if smooth else 1)
     return out.getvalue()
 
 
