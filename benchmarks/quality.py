@@ -92,13 +92,19 @@ def reference(path: Path) -> Image.Image:
         return image.convert("RGB")
 
 
-def variant_ssim(ref: Image.Image, variant_file: Path) -> float:
-    """SSIM of a variant against the reference, resized (Lanczos) to the variant's size."""
+def variant_ssim(ref: Image.Image, variant_file: Path, ref_luma: np.ndarray | None = None) -> float:
+    """SSIM of a variant against the reference, resized (Lanczos) to the variant's size.
+
+    `ref_luma` (luma of `ref` at full size) saves recomputing it for every full-size variant.
+    """
     with Image.open(variant_file) as opened:
         variant = opened.convert("RGBA") if opened.mode in ("RGBA", "LA", "P") else opened
         if variant.mode == "RGBA":
             flat = Image.new("RGB", variant.size, (255, 255, 255))
             flat.paste(variant, mask=variant.getchannel("A"))
             variant = flat
-        target = ref if ref.size == variant.size else ref.resize(variant.size, Image.LANCZOS)
-        return ssim(luma(target), luma(variant))
+        if ref.size == variant.size:
+            target = ref_luma if ref_luma is not None else luma(ref)
+        else:
+            target = luma(ref.resize(variant.size, Image.LANCZOS))
+        return ssim(target, luma(variant))

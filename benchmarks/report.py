@@ -73,6 +73,7 @@ class ImageInfo:
 class Context:
     date: str
     machine: str
+    code: str
     load: str
     runs: int
     contenders: list[str]
@@ -154,7 +155,7 @@ def render(
     out: list[str] = [
         f"## Benchmark: default variants, {context.date}",
         "",
-        f"Machine: {context.machine}; {context.load}. "
+        f"Machine: {context.machine}; {context.load}. Prism at {context.code}. "
         f"{context.runs} run(s) per image and contender, one image per fresh process, "
         "interleaved; medians. Wall and CPU (user + sys): the job only, in the child (after "
         "imports, until every variant's bytes exist); peak RSS: the whole child's maxrss.",

@@ -10,6 +10,7 @@ wait4(). Prints Markdown tables and writes them to benchmarks/results/latest.md.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -257,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
 
     infos = [describe(path) for path in images]
     started = time.strftime("%Y-%m-%d %H:%M %Z")
+    code_before = prism_code_state()
     load_before = os.getloadavg()
     samples: list[Sample] = []
     with tempfile.TemporaryDirectory(prefix="prism-bench-") as scratch:
@@ -287,9 +289,14 @@ def main(argv: list[str] | None = None) -> int:
 
     cold = [] if args.no_coldstart else coldstart.measure_all()
     load_after = os.getloadavg()
+    code_after = prism_code_state()
+    code = code_before[0]
+    if code_after[1] != code_before[1]:
+        code += f", lambda/ CHANGED during the run ({code_after[0]}): Prism's figures mix versions"
     context = report.Context(
         date=started,
         machine=machine_description(),
+        code=code,
         load=f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after",
         runs=args.runs,
         contenders=contenders,
@@ -322,19 +329,42 @@ def score_quality(
         except Exception as exc:
             log(f"  no reference for {image.name}: {exc}")
             continue
+        ref_luma = quality.luma(ref)
         for sample in firsts:
             per_variant = {}
             for name in SSIM_VARIANTS:
                 if name in sample.variants:
                     try:
                         per_variant[name] = quality.variant_ssim(
-                            ref, Path(sample.variants[name][3])
+                            ref, Path(sample.variants[name][3]), ref_luma
                         )
                     except (OSError, ValueError) as exc:
                         log(f"  SSIM failed for {sample.contender} {image.name} {name}: {exc}")
             scores[(str(image), sample.contender)] = per_variant
         ref.close()
     return scores
+
+
+def prism_code_state() -> tuple[str, str]:
+    """(label, fingerprint) of Prism's code: the commit, and a hash of lambda/ as it is on disk.
+
+    The fingerprint changes only when lambda/ does (committed or not), not when others commit.
+    """
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout
+
+    try:
+        head = git("rev-parse", "--short", "HEAD").strip()
+        tree = git("rev-parse", "HEAD:lambda").strip()
+        diff = git("diff", "HEAD", "--", "lambda") + git(
+            "ls-files", "--others", "--exclude-standard", "--", "lambda"
+        )
+    except OSError:
+        return "unknown commit", ""
+    fingerprint = hashlib.sha256(f"{tree}\n{diff}".encode()).hexdigest()[:12]
+    dirty = " + uncommitted changes in lambda/" if diff.strip() else ""
+    return f"commit {head}{dirty}", fingerprint
 
 
 def machine_description() -> str:

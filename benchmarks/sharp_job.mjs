@@ -33,14 +33,22 @@ const t0 = process.hrtime.bigint();
 const data = readFileSync(input);
 // rotate() with no argument applies EXIF orientation; clone() shares one input between outputs.
 const source = sharp(data).rotate();
-const outputs = await Promise.all(
-  VARIANTS.map(async ([name, ext, encode]) => {
-    let img = source.clone();
-    if (ext === "jpg" && name !== "thumb") img = img.flatten({ background: "#ffffff" });
-    const { data: bytes, info } = await encode(img).toBuffer({ resolveWithObject: true });
-    return { name, ext, bytes, width: info.width, height: info.height };
-  }),
-);
+let outputs;
+try {
+  outputs = await Promise.all(
+    VARIANTS.map(async ([name, ext, encode]) => {
+      let img = source.clone();
+      if (ext === "jpg" && name !== "thumb") img = img.flatten({ background: "#ffffff" });
+      const { data: bytes, info } = await encode(img).toBuffer({ resolveWithObject: true });
+      return { name, ext, bytes, width: info.width, height: info.height };
+    }),
+  );
+} catch (error) {
+  // Like job.py: a failure is data. libvips puts the useful line last in its message.
+  const lines = String(error.message).trim().split("\n");
+  process.stdout.write(`${JSON.stringify({ error: lines[lines.length - 1].slice(0, 300) })}\n`);
+  process.exit(0);
+}
 const jobWall = Number(process.hrtime.bigint() - t0) / 1e9;
 const cpu = process.cpuUsage(cpu0);
 
