@@ -84,6 +84,12 @@ class Processor:
             rejection = read_json(self.storage, "rejected", rejection_key(image_id))
             if _same_object(rejection, key, info.etag):
                 return Outcome(image_id, "rejected", rejection, skipped=True)
+            if manifest is not None:
+                # A different upload under this key was processed before. Its variants are
+                # about to be overwritten in place, so its manifest goes first: otherwise a
+                # crash part-way leaves it describing files that are no longer the ones it
+                # lists.
+                self.storage.delete("processed", [manifest_key(image_id)])
         if info.size > self.settings.limits.max_input_bytes:
             # Refuse before downloading: the size alone settles it.
             error = TooLarge(
