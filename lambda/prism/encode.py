@@ -54,7 +54,7 @@ def encode_jpeg(im: Image.Image, spec: VariantSpec) -> bytes:
 
 def encode_webp(im: Image.Image, spec: VariantSpec) -> bytes:
     buf = io.BytesIO()
-    im.save(buf, "WEBP", quality=spec.quality, lossless=spec.lossless, method=4)
+    im.save(buf, "WEBP", quality=spec.quality, lossless=spec.lossless, method=spec.effort)
     return buf.getvalue()
 
 
@@ -62,7 +62,7 @@ def encode_avif(im: Image.Image, spec: VariantSpec) -> bytes:
     buf = io.BytesIO()
     # One encoder thread: the pipeline already runs variants in parallel, and a fixed
     # thread count keeps the output byte-identical between runs.
-    im.save(buf, "AVIF", quality=spec.quality, max_threads=1)
+    im.save(buf, "AVIF", quality=spec.quality, speed=10 - spec.effort, max_threads=1)
     return buf.getvalue()
 
 

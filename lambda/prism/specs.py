@@ -33,6 +33,7 @@ _FIELDS = {
     "progressive",
     "compress_level",
     "lossless",
+    "effort",
 }
 
 
@@ -49,6 +50,9 @@ class VariantSpec:
     progressive: bool = False
     compress_level: int = 6
     lossless: bool = False
+    #: WebP method / AVIF speed trade-off, 0 (fastest) to 6 (smallest). 4 is libwebp's and
+    #: sharp's default; for AVIF it means Pillow's default speed 6 (speed = 10 - effort).
+    effort: int = 4
 
     @property
     def extension(self) -> str:
@@ -123,6 +127,7 @@ def parse_spec(raw: Any) -> VariantSpec:
             progressive=_bool(raw, "progressive"),
             compress_level=_int(raw, "compress_level", 6, 0, 9) or 0,
             lossless=_bool(raw, "lossless"),
+            effort=_int(raw, "effort", 4, 0, 6) or 0,
         )
     except InvalidSpec as exc:
         raise InvalidSpec(f"variant {name!r}: {exc}") from None

@@ -18,7 +18,17 @@ EVERY_FORMAT = (
     VariantSpec("webp-lossless", "webp", lossless=True),
     VariantSpec("square", "jpeg", width=50, height=50, fit="cover", progressive=True),
     VariantSpec("png-fast", "png", width=120, compress_level=1),
+    VariantSpec("webp-fast", "webp", width=200, effort=0),
 )
+
+
+def test_effort_trades_speed_for_size():
+    data = encode(noisy((400, 300)), "PNG")
+    sizes = {
+        effort: len(process(data, (VariantSpec("w", "webp", effort=effort),)).variants[0].data)
+        for effort in (0, 6)
+    }
+    assert sizes[6] < sizes[0]
 
 
 def noisy(size=(320, 240), mode="RGB") -> Image.Image:

@@ -66,6 +66,7 @@ def test_full_spec_with_format_options():
         ([{"name": "a", "format": "png", "fit": "cover", "width": 5}], "needs both width"),
         ([{"name": "a", "format": "png", "compress_level": 10}], "compress_level"),
         ([{"name": "a", "format": "webp", "lossless": "yes"}], "lossless must be true"),
+        ([{"name": "a", "format": "webp", "effort": 7}], "effort must be between 0 and 6"),
         ([{"name": "a", "format": "png", "colour": 1}], "unknown field(s) colour"),
         (
             [{"name": "a", "format": "png"}, {"name": "a", "format": "jpeg"}],
