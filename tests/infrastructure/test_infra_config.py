@@ -65,8 +65,9 @@ def test_dev_stack_is_smaller_keeps_logs_briefly_and_removes_its_data() -> None:
     dev = parse_config({k: _as_engine_passes_it(v) for k, v in prism.items()})
     prod = StackSettings()
     # exactly the settings the README's dev-stack table lists
-    assert set(prism) == {"memorySize", "logRetentionDays", "protectData"}
+    assert set(prism) == {"memorySize", "maxPixels", "logRetentionDays", "protectData"}
     assert dev.memory_mb < prod.memory_mb
+    assert dev.limits.max_pixels < prod.limits.max_pixels
     assert dev.log_retention_days < prod.log_retention_days
     assert (dev.protect_data, prod.protect_data) == (False, True)
 
@@ -179,6 +180,7 @@ def test_read_config_reads_the_stacks_prism_keys(pulumi_config: dict[str, str]) 
         {
             "aws:region": "eu-west-1",
             "prism:memorySize": "1024",
+            "prism:maxPixels": "16000000",
             "prism:functionUrlAuth": "NONE",
             "prism:apiKeys": json.dumps([KEY]),
             "prism:variants": json.dumps([{"name": "a", "format": "png"}]),
@@ -257,3 +259,20 @@ def test_readme_documents_every_setting_threshold_and_dev_difference() -> None:
     assert "x-api-key" in section
     assert "--aws-sigv4" in section
     assert 'SigV4Auth(session.get_credentials(), "lambda"' in section
+
+
+def test_memory_must_hold_an_image_at_the_pixel_limit_with_headroom() -> None:
+    # The default limit needs ~1.8 GB at peak: 2048 MB leaves < 25% free, 1024 MB far less.
+    with pytest.raises(ConfigError) as excinfo:
+        parse_config({"memorySize": 2048})
+    message = str(excinfo.value)
+    assert "prism:memorySize 2048 MB is too small for prism:maxPixels 50,000,000" in message
+    assert "raise prism:memorySize to at least 2423" in message
+    assert "lower prism:maxPixels to 41,826,531" in message
+    # either suggestion is accepted, and nothing past it
+    assert parse_config({"memorySize": 2423}).memory_mb == 2423
+    assert parse_config({"memorySize": 2048, "maxPixels": 41_826_531}).memory_mb == 2048
+    with pytest.raises(ConfigError):
+        parse_config({"memorySize": 2048, "maxPixels": 41_826_531 + 1})
+    with pytest.raises(ConfigError):
+        parse_config({"memorySize": 2422})

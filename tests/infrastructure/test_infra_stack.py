@@ -245,7 +245,7 @@ def test_function_is_an_arm64_image_from_the_build(default: Stack) -> None:
 
 def test_function_sizes_come_from_config(default: Stack, public: Stack) -> None:
     d = default.one(FUNCTION).inputs
-    assert (d["memorySize"], d["timeout"], d["ephemeralStorage"]["size"]) == (2048, 120, 1024)
+    assert (d["memorySize"], d["timeout"], d["ephemeralStorage"]["size"]) == (3538, 120, 1024)
     assert d["reservedConcurrentExecutions"] == -1
     p = public.one(FUNCTION).inputs
     assert (p["memorySize"], p["reservedConcurrentExecutions"]) == (3008, 5)

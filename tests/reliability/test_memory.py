@@ -97,11 +97,6 @@ def test_largest_default_image_fits_default_lambda_memory_with_headroom(tmp_path
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported to the pipeline owner: a 50 MP RGBA PNG peaks at ~1.75 GB (~35 B/px), "
-    "inside 2048 MB but with ~15% headroom, not 25%",
-)
 def test_rgba_png_just_under_the_limit_has_the_headroom_too(tmp_path: Path) -> None:
     memory_mb = default_lambda_memory_mb()
     width, height = just_under(Limits().max_pixels)
