@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from prism.specs import DEFAULT_SPECS
 from tests.reliability.support import (
     AWS_ENV,
     CORPUS,
@@ -183,7 +184,7 @@ def check(record: dict[str, Any]) -> None:
     if record["case"].startswith("photos/"):
         assert record["outcome"] == "processed", record  # real photos must all work
     if record["outcome"] == "processed":
-        assert record["variants"] == 5, record
+        assert record["variants"] == len(DEFAULT_SPECS), record
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -1,0 +1,233 @@
+"""Render the figures the reliability tests wrote (.results/*.json) into docs/reliability.md,
+between its `<!-- figures:start -->` and `<!-- figures:end -->` markers.
+
+    uv run python -m tests.reliability.report          # rewrite the figures section
+    uv run python -m tests.reliability.report --print  # just print it
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from tests.reliability.support import REPO, RESULTS
+
+DOC = REPO / "docs" / "reliability.md"
+START, END = "<!-- figures:start -->", "<!-- figures:end -->"
+
+
+def load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def counts(mapping: dict[str, int]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(mapping.items())) or "-"
+
+
+def corpus() -> str:
+    rows = []
+    stamps = []
+    for mode, path_name in (("http", "POST /images"), ("event", "S3 event (moto S3)")):
+        found = load(f"corpus-{mode}") or load(f"corpus-{mode}-partial")
+        if not found:
+            continue
+        stamps.append(f"{path_name}: {found.get('selection', 'all files')}, {found['measured_at']}")
+        for folder, f in found["folders"].items():
+            rows.append(
+                [
+                    path_name,
+                    folder,
+                    f["cases"],
+                    counts(f["outcomes"]),
+                    counts(f["statuses"]),
+                    counts(f["reasons"]),
+                    f["max_seconds"],
+                    f["max_peak_rss_mb"],
+                    len(f["failed"]),
+                ]
+            )
+    header = ["path", "folder", "cases", "outcomes", "HTTP statuses", "reasons"]
+    header += ["slowest case (s)", "peak RSS (MB)", "failed"]
+    return table(header, rows) + "\n\n" + "; ".join(stamps)
+
+
+def memory() -> str:
+    found = load("memory")
+    if not found:
+        return "(not measured yet)"
+    runs = table(
+        ["image", "pixels", "file bytes", "RSS before (MB)", "peak RSS (MB)", "bytes/pixel"],
+        [
+            [
+                r["image"],
+                f"{r['pixels']:,}",
+                f"{r['bytes']:,}",
+                r["rss_before_mb"],
+                r["peak_rss_mb"],
+                r["bytes_per_pixel"],
+            ]
+            for r in found["runs"]
+        ],
+    )
+    sizes = sorted(found["largest_pixels_rgb_jpeg"], key=int)
+    largest = table(
+        ["Lambda memory (MB)", "largest RGB photo (MP)", "largest RGBA PNG (MP)"],
+        [
+            [
+                size,
+                round(found["largest_pixels_rgb_jpeg"][size] / 1000000.0, 1),
+                round(found["largest_pixels_rgba_png"][size] / 1000000.0, 1),
+            ]
+            for size in sizes
+        ],
+    )
+    text = (
+        f"Default Lambda memory {found['default_memory_mb']} MB; pixel limit "
+        f"{found['max_pixels']:,}. Headroom left by the photo just under the limit: "
+        f"{found['headroom_at_limit']:.0%} (required: {found['headroom']:.0%}). "
+        f"Measured {found['measured_at']}.\n\n{runs}\n\nLargest image per memory size with "
+        f"{found['headroom']:.0%} headroom, from the measured bytes/pixel and base RSS:\n\n"
+        f"{largest}"
+    )
+    rgba = load("memory-rgba-at-limit")
+    if rgba:
+        run = rgba["run"]
+        text += (
+            f"\n\nRGBA PNG just under the limit ({run['pixels']:,} px, `slow` test): peak "
+            f"{run['peak_rss_mb']} MB = {run['peak_rss_mb'] / rgba['default_memory_mb']:.0%} "
+            f"of {rgba['default_memory_mb']} MB ({run['bytes_per_pixel']} bytes/pixel). "
+            f"Measured {rgba['measured_at']}."
+        )
+    return text
+
+
+def simple() -> str:
+    parts = []
+    hostile = load("hostile-input")
+    if hostile:
+        parts.append(
+            f"- Hostile uploads: {hostile['cases']} requests; statuses "
+            f"{counts(hostile['statuses'])}; slowest {hostile['max_seconds']} s; largest "
+            f"memory growth {hostile['max_rss_growth_mb']} MB ({hostile['measured_at']})."
+        )
+    traversal = load("traversal")
+    if traversal:
+        parts.append(
+            f"- Traversal: {traversal['requests']} raw requests; statuses "
+            f"{counts(traversal['statuses'])}; plus {traversal['event_keys']} hostile upload "
+            f"keys through S3 events, all kept inside their buckets ({traversal['measured_at']})."
+        )
+    fuzz = load("fuzz-decode")
+    if fuzz:
+        parts.append(
+            f"- Decode fuzzing: {fuzz['examples']} mutated inputs from {fuzz['seeds']} seeds; "
+            f"{fuzz['processed']} processed, rejected {counts(fuzz['rejected'])}; other "
+            f"exceptions: 0; slowest {fuzz['max_seconds']} s ({fuzz['measured_at']})."
+        )
+    live = load("schemathesis-live")
+    if live:
+        parts.append(
+            f"- schemathesis on a live `prism serve`: {live['requests']} requests "
+            f"({live['examples_per_operation']} per operation and mode), 5xx: "
+            f"{live['server_errors']}; {counts(live['by_operation_and_status'])} "
+            f"({live['measured_at']})."
+        )
+    return "\n".join(parts)
+
+
+def load_section() -> str:
+    found = load("load")
+    if not found:
+        return "(not measured yet)"
+    latency = table(
+        ["operation", "requests", "p50 (ms)", "p99 (ms)"],
+        [[op, v["count"], v["p50_ms"], v["p99_ms"]] for op, v in found["latency"].items()],
+    )
+    return (
+        f"{found['requests']} requests from {found['clients']} clients in {found['seconds']} s "
+        f"= {found['requests_per_second']} requests/s; errors: {found['errors']}; open fds "
+        f"{found['fds_before']} before, {found['fds_after']} after; temp files "
+        f"{found['temp_files_before']} -> {found['temp_files_after']} (data dir), "
+        f"{found['tmpdir_files_before']} -> {found['tmpdir_files_after']} (TMPDIR); RSS mean "
+        f"{found['rss_first_quarter_mb']} MB in the first quarter, "
+        f"{found['rss_last_quarter_mb']} MB in the last (max {found['rss_max_mb']}). "
+        f"Measured {found['measured_at']} on {found['cpus']} shared cores.\n\n{latency}"
+    )
+
+
+def faults() -> str:
+    found = load("faults")
+    if not found:
+        return "(not measured yet)"
+    rows = [
+        ["transient", t["fault"], f"{t['injected']} injected", t["outcome"]]
+        for t in found.get("transient", [])
+    ]
+    rows += [
+        ["persistent", p["fault"], f"{p['attempts']} attempts", f"/events -> {p['status']}"]
+        for p in found.get("persistent", [])
+    ]
+    dlq = found.get("dead_letter")
+    if dlq:
+        rows.append(
+            [
+                "persistent + Lambda retries",
+                "slowdown",
+                f"invocations {dlq['attempts']}",
+                f"{dlq['dead_lettered']} in DLQ, original kept, redrive {dlq['redrive']}",
+            ]
+        )
+    return (
+        table(["fault", "kind", "tries", "ended"], rows) + f"\n\nMeasured {found['measured_at']}."
+    )
+
+
+def crash_and_order() -> str:
+    parts = []
+    crash = load("crash")
+    if crash:
+        rows = [[c["kill"], c.get("temp_files_left", "-"), c["rerun"]] for c in crash["cases"]]
+        parts.append(table(["killed", "temp files left", "re-run"], rows))
+    order = load("event-order")
+    if order:
+        parts.append("Event order: " + "; ".join(c["case"] for c in order["cases"]) + ": all ok.")
+    return "\n\n".join(parts)
+
+
+def render() -> str:
+    return "\n\n".join(
+        [
+            START,
+            "### Corpus\n\n" + corpus(),
+            "### Memory\n\n" + memory(),
+            "### Hostile input, traversal, fuzzing\n\n" + simple(),
+            "### Load\n\n" + load_section(),
+            "### Storage faults\n\n" + faults(),
+            "### Crashes and event order\n\n" + crash_and_order(),
+            END,
+        ]
+    )
+
+
+def main(argv: list[str]) -> int:
+    figures = render()
+    if "--print" in argv:
+        print(figures)
+        return 0
+    doc = DOC.read_text()
+    before, _, rest = doc.partition(START)
+    _, _, after = rest.partition(END)
+    DOC.write_text(before + figures + after)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
