@@ -180,7 +180,14 @@ def _sample(
     )
 
 
-def run_measured(argv: list[str], contender: str, image: Path, run: int, out_dir: Path) -> Sample:
+def run_measured(
+    argv: list[str],
+    contender: str,
+    image: Path,
+    run: int,
+    out_dir: Path,
+    env: dict[str, str] | None = None,
+) -> Sample:
     """One job in a fresh process: its JSON result plus the child's CPU time and peak RSS.
 
     RUSAGE_CHILDREN's maxrss is the max over every child reaped so far, so it cannot give one
@@ -189,7 +196,7 @@ def run_measured(argv: list[str], contender: str, image: Path, run: int, out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, stdout=out, stderr=err)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
         deadline = t0 + JOB_TIMEOUT_S
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -225,7 +232,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-ssim", action="store_true", help="skip the quality comparison")
     parser.add_argument("--no-coldstart", action="store_true", help="skip the cold-start probe")
-    parser.add_argument("--lambda-memory-mb", type=int, default=2048, help="for the cost estimate")
+    parser.add_argument(
+        "--lambda-memory-mb",
+        type=int,
+        default=None,
+        help="for the cost estimate (default: the stack's memorySize default)",
+    )
     args = parser.parse_args(argv)
 
     folders = args.folders or [DEFAULT_FOLDER]
@@ -263,6 +275,13 @@ def main(argv: list[str] | None = None) -> int:
     samples: list[Sample] = []
     with tempfile.TemporaryDirectory(prefix="prism-bench-") as scratch:
         scratch_dir = Path(scratch)
+        # Prism's jobs import a snapshot of lambda/ taken now, so edits landing in the shared
+        # work tree during a long run cannot mix versions into one table.
+        snapshot = scratch_dir / "code"
+        shutil.copytree(
+            REPO / "lambda", snapshot, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
+        job_env = {**os.environ, "PYTHONPATH": str(snapshot)}
         total = args.runs * len(images) * len(contenders)
         done = 0
         for run in range(args.runs):
@@ -272,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
                 for contender in contenders[shift:] + contenders[:shift]:
                     out_dir = scratch_dir / f"run{run}" / contender / str(index)
                     argv_ = commands[contender](image, out_dir)
-                    sample = run_measured(argv_, contender, image, run, out_dir)
+                    sample = run_measured(argv_, contender, image, run, out_dir, job_env)
                     samples.append(sample)
                     done += 1
                     status = (
@@ -290,9 +309,11 @@ def main(argv: list[str] | None = None) -> int:
     cold = [] if args.no_coldstart else coldstart.measure_all()
     load_after = os.getloadavg()
     code_after = prism_code_state()
-    code = code_before[0]
+    code = f"{code_before[0]} (jobs ran a snapshot of lambda/ taken at the start)"
     if code_after[1] != code_before[1]:
-        code += f", lambda/ CHANGED during the run ({code_after[0]}): Prism's figures mix versions"
+        code += (
+            f"; lambda/ changed during the run (now {code_after[0]}), cold start used the new code"
+        )
     context = report.Context(
         date=started,
         machine=machine_description(),
@@ -302,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         contenders=contenders,
         skipped=skipped,
         sharp_version=sharp_version() if "sharp" in contenders else None,
-        lambda_memory_mb=args.lambda_memory_mb,
+        lambda_memory_mb=args.lambda_memory_mb or stack_memory_mb(),
     )
     markdown = report.render(context, infos, samples, scores, cold)
     print(markdown)
@@ -343,6 +364,16 @@ def score_quality(
             scores[(str(image), sample.contender)] = per_variant
         ref.close()
     return scores
+
+
+def stack_memory_mb() -> int:
+    """The stack's default Lambda memory size (prism_infra/config.py), for the cost estimate."""
+    try:
+        from prism_infra.config import StackSettings
+
+        return StackSettings().memory_mb
+    except Exception:  # the infra package or pulumi missing: fall back to the last known value
+        return 3538
 
 
 def prism_code_state() -> tuple[str, str]:
