@@ -77,15 +77,17 @@ def memory() -> str:
             for r in found["runs"]
         ],
     )
+    rgba = load("memory-rgba-at-limit")
+    rgba_table = (rgba or {}).get("largest_pixels_rgba_png", {})
     sizes = sorted(found["largest_pixels_rgb_jpeg"], key=int)
+
+    def rgba_mp(size: str) -> Any:
+        return round(rgba_table[size] / 1e6, 1) if size in rgba_table else "(run -m slow)"
+
     largest = table(
         ["Lambda memory (MB)", "largest RGB photo (MP)", "largest RGBA PNG (MP)"],
         [
-            [
-                size,
-                round(found["largest_pixels_rgb_jpeg"][size] / 1000000.0, 1),
-                round(found["largest_pixels_rgba_png"][size] / 1000000.0, 1),
-            ]
+            [size, round(found["largest_pixels_rgb_jpeg"][size] / 1e6, 1), rgba_mp(size)]
             for size in sizes
         ],
     )
@@ -97,7 +99,6 @@ def memory() -> str:
         f"{found['headroom']:.0%} headroom, from the measured bytes/pixel and base RSS:\n\n"
         f"{largest}"
     )
-    rgba = load("memory-rgba-at-limit")
     if rgba:
         run = rgba["run"]
         text += (

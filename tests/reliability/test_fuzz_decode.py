@@ -6,7 +6,7 @@ truncations, splices of a slice from another seed, and PNG chunk shuffles/duplic
 The property: `process` returns variants that decode at their stated sizes, or raises an
 `ImageRejected` with a known reason, never anything else (and never crashes the process).
 
-Default run: PRISM_FUZZ_DECODE_EXAMPLES (1500) examples, well under two minutes. For a long
+Default run: PRISM_FUZZ_DECODE_EXAMPLES (1000) examples, well under two minutes. For a long
 run (hours), see docs/reliability.md: raise the count and/or run the `slow` variant.
 """
 
@@ -31,7 +31,7 @@ from prism.pipeline import process
 from prism.sniff import sniff
 from tests.reliability.support import corpus_files, small_image, write_result
 
-EXAMPLES = int(os.environ.get("PRISM_FUZZ_DECODE_EXAMPLES", "1500"))
+EXAMPLES = int(os.environ.get("PRISM_FUZZ_DECODE_EXAMPLES", "1000"))
 LONG_EXAMPLES = int(os.environ.get("PRISM_FUZZ_DECODE_LONG_EXAMPLES", "20000"))
 #: Mutated headers often declare big canvases; a lower pixel limit keeps each example fast
 #: (the limit's own handling is tested elsewhere). Raise it for long runs if wanted.
