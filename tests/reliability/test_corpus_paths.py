@@ -70,7 +70,8 @@ def selected_cases(session: pytest.Session) -> list[str]:
     chosen = {
         item.callspec.params["case"]
         for item in session.items
-        if hasattr(item, "callspec") and item.callspec.params.get("case")
+        if item.path == Path(__file__) and hasattr(item, "callspec")
+        if item.callspec.params.get("case")
     }
     return sorted(chosen)
 
