@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-import os
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -23,6 +23,9 @@ from prism.specs import DEFAULT_SPECS, VariantSpec
 PHOTOGRAPHIC_FORMATS = frozenset({"JPEG", "MPO", "HEIF", "AVIF"})
 # Relative encode cost per pixel, to start the longest GIL-free jobs first.
 _COST = {"avif": 20, "webp": 10, "png": 3, "jpeg": 1}
+# Time for threads released from the semaphore to reach their GIL-free C call (microseconds of
+# Python each) before the calling thread takes the GIL for a GIL-holding encoder.
+_ENTER_C = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +110,8 @@ def process(
     background: tuple[int, int, int] = (255, 255, 255),
     workers: int | None = None,
 ) -> Processed:
-    """Make every variant of `data`. `workers=1` runs everything on the calling thread."""
+    """Make every variant of `data`. `workers` caps the encoding threads (default: one per
+    variant that releases the GIL); `workers=1` runs everything on the calling thread."""
     # The header is read first only to choose a JPEG draft scale; the plans that count are
     # made from the decoded image's header, because some plugins (TIFF) apply the
     # orientation themselves while loading.
@@ -115,7 +119,7 @@ def process(
     draft = _draft_size([plan(*first.upright_size, s) for s in specs], first.upright_size)
     header, base = decode(data, limits, draft_size=draft)
     try:
-        variants = _render_all(base, header, specs, background, workers or os.cpu_count() or 1)
+        variants = _render_all(base, header, specs, background, workers)
     except DECODE_ERRORS as exc:
         # Pillow decodes some formats lazily; a fault found while rendering is still the file's.
         raise CorruptImage(
@@ -131,20 +135,20 @@ def _render_all(
     header: Header,
     specs: tuple[VariantSpec, ...],
     background: tuple[int, int, int],
-    workers: int,
+    workers: int | None,
 ) -> tuple[Rendered, ...]:
     upright = header.upright_size
     plans = [plan(*upright, spec) for spec in specs]
     scale = (base.width / upright[0], base.height / upright[1])
     photographic = header.format in PHOTOGRAPHIC_FORMATS
 
-    def make(index: int, started: threading.Event | None = None) -> Rendered:
+    def make(index: int, encoding: threading.Semaphore | None = None) -> Rendered:
         spec, job = specs[index], plans[index]
         try:
             im = _render(base, scale, job, spec, background)
         finally:
-            if started is not None:
-                started.set()  # also on failure: the calling thread waits for this
+            if encoding is not None:
+                encoding.release()  # also on failure: the calling thread counts on it
         return Rendered(spec, im.width, im.height, encode(im, spec, photographic=photographic))
 
     if workers == 1:
@@ -156,15 +160,17 @@ def _render_all(
     )
     free = [i for i in by_cost if specs[i].format not in HOLDS_GIL]
     bound = [i for i in by_cost if specs[i].format in HOLDS_GIL]
-    started = threading.Event()
+    # By default one thread per GIL-free variant: they all get into their C encoders (which
+    # release the GIL) before a GIL-holding encoder starts, and then run beside it.
+    threads = max(1, min(workers or len(free), len(free)))
+    encoding = threading.Semaphore(0)
     results: dict[int, Rendered] = {}
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prism") as pool:
-        futures: dict[int, Future[Rendered]] = {i: pool.submit(make, i, started) for i in free}
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="prism") as pool:
+        futures: dict[int, Future[Rendered]] = {i: pool.submit(make, i, encoding) for i in free}
         if bound:
-            # GIL-holding encoders run here, once a GIL-free encode is in flight, so the
-            # two overlap instead of the pool stalling behind the GIL.
-            if free:
-                started.wait()
+            for _ in range(min(threads, len(free))):
+                encoding.acquire()  # the first wave is about to call its encoder...
+            time.sleep(_ENTER_C)  # ...and gets a moment to enter it before the GIL is taken
             results.update({i: make(i) for i in bound})
         results.update({i: f.result() for i, f in futures.items()})
     return tuple(results[i] for i in range(len(specs)))
