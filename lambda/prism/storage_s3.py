@@ -8,11 +8,11 @@ means failing the invocation so Lambda retries the S3 event.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
+from functools import cached_property
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from prism.storage import Bucket, ObjectInfo, StorageError, UploadForm
@@ -35,6 +35,10 @@ _TRANSIENT = {
 
 
 def default_client() -> S3Client:
+    # boto3 and botocore.config load here, on first use: ~300 ms that start-up skips.
+    import boto3
+    from botocore.config import Config
+
     # Region and any endpoint override (AWS_ENDPOINT_URL_S3) come from the environment.
     config = Config(
         retries={"mode": "standard", "max_attempts": 5},
@@ -58,7 +62,15 @@ def _error(action: str, key: str, exc: Exception) -> StorageError:
 class S3Storage:
     def __init__(self, names: Mapping[Bucket, str], client: S3Client | None = None) -> None:
         self._names = dict(names)
-        self._client = client if client is not None else default_client()
+        self._given_client = client
+        self._lock = threading.Lock()
+
+    @cached_property
+    def _client(self) -> S3Client:
+        # Made on first use, not at start-up: creating a boto3 client takes a few hundred ms
+        # that the adapter's readiness check (/healthz) should not wait for.
+        with self._lock:  # boto3's default session is not safe to share while creating
+            return self._given_client if self._given_client is not None else default_client()
 
     def bucket_name(self, bucket: Bucket) -> str:
         return self._names[bucket]
