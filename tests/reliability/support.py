@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -20,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import httpx
 import uvicorn
 from PIL import Image
+
+from tests.servers import free_port, wait_until_up
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -162,26 +162,6 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 # --- live servers on loopback ----------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(base: str, process: subprocess.Popen[bytes] | None = None, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"{base} did not come up")
 
 
 @contextmanager
