@@ -9,7 +9,6 @@ import boto3
 import pytest
 from api_support import image_bytes
 from fastapi.testclient import TestClient
-from moto.server import ThreadedMotoServer
 
 from prism.app import create_app
 from prism.settings import Settings, load_settings
@@ -41,15 +40,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 # --- S3 through moto's server, over real HTTP ------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

@@ -9,19 +9,9 @@ from typing import Any
 import boto3
 import pytest
 from api_keys_support import KEYS
-from moto.server import ThreadedMotoServer
 
 from prism.api_keys import encode_keys
 from prism.settings import Settings, load_settings
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture
