@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -160,9 +161,11 @@ def _render_all(
     )
     free = [i for i in by_cost if specs[i].format not in HOLDS_GIL]
     bound = [i for i in by_cost if specs[i].format in HOLDS_GIL]
-    # By default one thread per GIL-free variant: they all get into their C encoders (which
-    # release the GIL) before a GIL-holding encoder starts, and then run beside it.
-    threads = max(1, min(workers or len(free), len(free)))
+    # By default one thread per GIL-free variant (the default set has four): they all get into
+    # their C encoders (which release the GIL) before a GIL-holding encoder starts, and run
+    # beside it. Capped, so a long custom variant list cannot render everything at once.
+    cap = max(4, 2 * (os.cpu_count() or 1))
+    threads = max(1, min(workers or cap, len(free)))
     encoding = threading.Semaphore(0)
     results: dict[int, Rendered] = {}
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="prism") as pool:
