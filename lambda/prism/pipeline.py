@@ -18,6 +18,7 @@ from prism.encode import HOLDS_GIL, encode, flatten
 from prism.errors import CorruptImage
 from prism.geometry import Plan, plan
 from prism.limits import Limits
+from prism.sniff import sniff
 from prism.specs import DEFAULT_SPECS, VariantSpec
 
 #: Lossy-coded sources: their pixels are camera noise and compression artefacts.
@@ -113,11 +114,13 @@ def process(
 ) -> Processed:
     """Make every variant of `data`. `workers` caps the encoding threads (default: one per
     variant that releases the GIL); `workers=1` runs everything on the calling thread."""
-    # The header is read first only to choose a JPEG draft scale; the plans that count are
-    # made from the decoded image's header, because some plugins (TIFF) apply the
-    # orientation themselves while loading.
-    first = read_header(data, limits)
-    draft = _draft_size([plan(*first.upright_size, s) for s in specs], first.upright_size)
+    # Only a JPEG can decode at a reduced scale, so only a JPEG's header is read ahead to
+    # choose one (decode() checks the limits either way). The plans that count are made from
+    # the decoded image's header: some plugins (TIFF) apply the orientation while loading.
+    draft = None
+    if sniff(data) == "JPEG":
+        first = read_header(data, limits)
+        draft = _draft_size([plan(*first.upright_size, s) for s in specs], first.upright_size)
     header, base = decode(data, limits, draft_size=draft)
     try:
         variants = _render_all(base, header, specs, background, workers)
