@@ -4,13 +4,11 @@ we measured for its format (see benchmarks/ and the README's performance section
 from __future__ import annotations
 
 import io
-import struct
 import tempfile
-import zlib
 
-import oxipng
 from PIL import Image
 
+from prism import png
 from prism.specs import VariantSpec
 
 #: Formats that can carry alpha; JPEG variants are flattened onto the background colour.
@@ -61,63 +59,12 @@ def encode_avif(im: Image.Image, spec: VariantSpec) -> bytes:
     return buf.getvalue()
 
 
-#: Row filters for PNG. Measured on corpus/photos against Pillow's zlib level 6: on photos
-#: (noisy, lossy-coded sources) "Up" + libdeflate is ~5x faster and 3-5% smaller; on
-#: graphics it can be 10% larger, so there oxipng tries three filters and keeps the smallest
-#: (~3x the work, still faster than Pillow).
-PHOTO_FILTERS = (oxipng.RowFilter.Up,)
-GRAPHIC_FILTERS = (oxipng.RowFilter.NoOp, oxipng.RowFilter.Up, oxipng.RowFilter.MinSum)
-
-
-# PNG colour type and bytes per pixel for each mode the pipeline produces.
-_PNG_LAYOUT = {"L": (0, 1), "LA": (4, 2), "RGB": (2, 3), "RGBA": (6, 4)}
-
-
-def _chunk(kind: bytes, parts: list[bytes]) -> list[bytes]:
-    """A PNG chunk as pieces to join once: no copy of the (large) body is made here."""
-    crc = zlib.crc32(kind)
-    for part in parts:
-        crc = zlib.crc32(part, crc)
-    length = sum(len(part) for part in parts)
-    return [struct.pack(">I", length), kind, *parts, struct.pack(">I", crc)]
-
-
-def stored_png(im: Image.Image) -> bytes:
-    """The image as the simplest valid PNG: no filtering, deflate 'stored' (uncompressed).
-
-    Only a carrier for oxipng: pyoxipng's RawImage takes pixels as a Rust Vec<u8>, which pyo3
-    fills one element at a time (~0.8 s for 14 MP, holding the GIL); optimize_from_memory
-    reads a PNG from `bytes` without copying. The output is byte-identical either way.
-    """
-    color_type, depth = _PNG_LAYOUT[im.mode]
-    stride = im.width * depth
-    pixels = memoryview(im.tobytes())
-    deflate = zlib.compressobj(0)  # stored blocks: a copy and a checksum, GIL released
-    idat = []
-    for row in range(im.height):
-        idat.append(deflate.compress(b"\x00"))  # filter type 0 (None) for every row
-        idat.append(deflate.compress(pixels[row * stride : (row + 1) * stride]))
-    idat.append(deflate.flush())
-    pixels.release()  # the raw copy goes before the PNG is joined: peak ~2 copies, not 3
-    header = struct.pack(">IIBBBBB", im.width, im.height, 8, color_type, 0, 0, 0)
-    signature = b"\x89PNG\r\n\x1a\n"
-    chunks = [*_chunk(b"IHDR", [header]), *_chunk(b"IDAT", idat), *_chunk(b"IEND", [])]
-    return b"".join([signature, *chunks])
-
-
 def encode_png(im: Image.Image, spec: VariantSpec, *, photographic: bool = False) -> bytes:
-    """PNG through oxipng (libdeflate), which also picks the smallest lossless colour type
-    (grayscale, palette, lower bit depth) by itself.
-
-    Note: oxipng holds the GIL, so the pipeline starts GIL-free encoders before calling it.
-    """
-    return oxipng.optimize_from_memory(
-        stored_png(im),
-        level=0,  # no preset search: just the filters below, one deflate pass each
-        filter=list(PHOTO_FILTERS if photographic else GRAPHIC_FILTERS),
-        # zlib's 0-9 scale means the same on libdeflate's 0-12: 0 stores, 6 is the default.
-        deflate=oxipng.Deflaters.libdeflater(spec.compress_level),
-    )
+    """Photos: Up filter + libdeflate, GIL released. Graphics: oxipng, which holds the GIL
+    (the pipeline starts GIL-free encoders before calling it). See prism.png."""
+    if photographic:
+        return png.encode_photo(im, spec.compress_level)
+    return png.encode_graphic(im, spec.compress_level)
 
 
 ENCODERS = {
@@ -125,9 +72,12 @@ ENCODERS = {
     "webp": encode_webp,
     "avif": encode_avif,
 }
-#: Encoders that hold the GIL for their whole run: the pipeline runs them on the calling
-#: thread once the GIL-free ones are under way.
-HOLDS_GIL = frozenset({"png"})
+
+
+def holds_gil(spec: VariantSpec, *, photographic: bool) -> bool:
+    """Whether the encoder holds the GIL for its whole run (oxipng): the pipeline runs such
+    variants on the calling thread once the GIL-free ones are under way."""
+    return spec.format == "png" and not photographic
 
 
 def encode(im: Image.Image, spec: VariantSpec, *, photographic: bool = False) -> bytes:

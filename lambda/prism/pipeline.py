@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from prism.decode import DECODE_ERRORS, Header, decode, read_header
-from prism.encode import HOLDS_GIL, encode, flatten
+from prism.encode import encode, flatten, holds_gil
 from prism.errors import CorruptImage
 from prism.geometry import Plan, plan
 from prism.limits import Limits
@@ -23,8 +23,8 @@ from prism.specs import DEFAULT_SPECS, VariantSpec
 
 #: Lossy-coded sources: their pixels are camera noise and compression artefacts.
 PHOTOGRAPHIC_FORMATS = frozenset({"JPEG", "MPO", "HEIF", "AVIF"})
-# Relative encode cost per pixel, to start the longest GIL-free jobs first.
-_COST = {"avif": 20, "webp": 10, "png": 3, "jpeg": 1}
+# Relative encode cost per pixel (measured at 12-14 MP), to start the longest jobs first.
+_COST = {"avif": 20, "webp": 10, "png": 8, "jpeg": 2}
 # Time for threads released from the semaphore to reach their GIL-free C call (microseconds of
 # Python each) before the calling thread takes the GIL for a GIL-holding encoder.
 _ENTER_C = 0.01
@@ -134,6 +134,14 @@ def process(
     return Processed(_source_info(header, len(data)), variants)
 
 
+def _cpus() -> int:
+    """CPUs this process may run on (Lambda gives one per 1769 MB of memory)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _render_all(
     base: Image.Image,
     header: Header,
@@ -162,13 +170,19 @@ def _render_all(
         range(len(specs)),
         key=lambda i: -_COST[specs[i].format] * plans[i].size[0] * plans[i].size[1],
     )
-    free = [i for i in by_cost if specs[i].format not in HOLDS_GIL]
-    bound = [i for i in by_cost if specs[i].format in HOLDS_GIL]
-    # By default one thread per GIL-free variant (the default set has four): they all get into
-    # their C encoders (which release the GIL) before a GIL-holding encoder starts, and run
-    # beside it. Capped, so a long custom variant list cannot render everything at once.
-    cap = max(4, 2 * (os.cpu_count() or 1))
-    threads = max(1, min(workers or cap, len(free)))
+    bound = [i for i in by_cost if holds_gil(specs[i], photographic=photographic)]
+    free = [i for i in by_cost if i not in bound]
+    if bound:
+        # Every GIL-free variant gets its own thread, so all of them are inside their C
+        # encoders (which release the GIL) before the GIL-holding one starts, and run beside it.
+        # Capped, so a long custom variant list cannot render everything at once.
+        threads = min(workers or max(4, 2 * _cpus()), len(free))
+    else:
+        # Nothing holds the GIL: one thread per core, longest first, is as fast, and fewer
+        # encoders at once hold fewer working buffers (a JPEG or WebP encoder holds ~3-6
+        # bytes per pixel while it runs).
+        threads = min(workers or _cpus(), len(free))
+    threads = max(1, threads)
     encoding = threading.Semaphore(0)
     results: dict[int, Rendered] = {}
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="prism") as pool:
