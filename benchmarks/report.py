@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coldstart import ColdStart
+from coldstart import FLOOR, ColdStart
 
 MB = 2**20
 VARIANT_NAMES = ("jpeg85", "jpeg60", "webp", "png", "thumb")
@@ -388,18 +388,28 @@ def _targets(infos, contenders, cells, scores, cold) -> list[str]:
             f"formula / measured {min(headroom):.2f}-{max(headroom):.2f}",
         )
     )
-    answered = [c for c in cold if c.total_ms is not None]
+    answered = [c for c in cold if c.total_ms is not None and c.mode != FLOOR]
+    floor = next((c for c in cold if c.mode == FLOOR and c.total_ms is not None), None)
     if not answered:
         why = cold[0].error if cold else "not measured"
         lines.append(_check(f"cold start <= {COLD_START_TARGET_MS:g} ms", None, str(why)))
     else:
-        worst = max(answered, key=lambda c: c.total_ms or 0)
+        detail = ", ".join(
+            f"{c.mode} {c.total_ms:.0f} ms (best {c.best_ms:.0f}, HTTP {c.status})"
+            for c in answered
+        )
+        if floor is not None:
+            own = max(c.total_ms for c in answered) - floor.total_ms
+            detail += (
+                f"; the framework alone (a bare FastAPI app answering /healthz, same run) "
+                f"{floor.total_ms:.0f} ms (best {floor.best_ms:.0f}), so Prism's own part is "
+                f"{own:+.0f} ms"
+            )
         lines.append(
             _check(
                 f"cold start <= {COLD_START_TARGET_MS:g} ms",
                 all(c.total_ms <= COLD_START_TARGET_MS and c.status == 200 for c in answered),
-                ", ".join(f"{c.mode} {c.total_ms:.0f} ms (HTTP {c.status})" for c in answered)
-                + f"; worst {worst.mode}",
+                detail,
             )
         )
     return lines
@@ -482,17 +492,21 @@ def _noise(contenders, cells, samples) -> list[str]:
 def _cold(cold: list[ColdStart]) -> list[str]:
     if not cold:
         return ["Not measured (--no-coldstart)."]
-    lines = []
+    lines = [
+        "Fresh interpreter per run, bytecode compiled (as in the image), the ASGI app called "
+        "directly; medians, Prism's two storage modes and the bare-FastAPI floor interleaved.",
+        "",
+    ]
     for c in cold:
+        name = "bare FastAPI app (the floor)" if c.mode == FLOOR else f"{c.mode} storage"
         if c.total_ms is None:
-            lines.append(f"- {c.mode} storage: n/a ({c.error})")
+            lines.append(f"- {name}: n/a ({c.error})")
             continue
-        heavy = ", ".join(f"{name} {ms:.0f} ms" for name, ms in c.heaviest)
+        heavy = ", ".join(f"{module} {ms:.0f} ms" for module, ms in c.heaviest)
         lines.append(
-            f"- {c.mode} storage: {c.total_ms:.0f} ms total = interpreter "
-            f"{c.interpreter_ms:.0f} ms + import prism.app {c.import_ms:.0f} ms + "
-            f"create_app {c.create_ms:.0f} ms + "
-            f"TestClient and first /healthz (HTTP {c.status}). Heaviest top-level imports "
+            f"- {name}: {c.total_ms:.0f} ms (best {c.best_ms:.0f}) = interpreter "
+            f"{c.interpreter_ms:.0f} ms + imports {c.import_ms:.0f} ms + build the app "
+            f"{c.create_ms:.0f} ms + first /healthz (HTTP {c.status}). Heaviest imports "
             f"(-X importtime, cumulative): {heavy}."
         )
     return lines
