@@ -6,9 +6,7 @@
 from __future__ import annotations
 
 import os
-import threading
-import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from PIL import Image
@@ -25,9 +23,6 @@ from prism.specs import DEFAULT_SPECS, VariantSpec
 PHOTOGRAPHIC_FORMATS = frozenset({"JPEG", "MPO", "HEIF", "AVIF"})
 # Relative encode cost per pixel (measured at 12-14 MP), to start the longest jobs first.
 _COST = {"avif": 20, "webp": 10, "png": 8, "jpeg": 2}
-# Time for threads released from the semaphore to reach their GIL-free C call (microseconds of
-# Python each) before the calling thread takes the GIL for a GIL-holding encoder.
-_ENTER_C = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +108,7 @@ def process(
     workers: int | None = None,
 ) -> Processed:
     """Make every variant of `data`. `workers` caps the encoding threads (default: one per
-    variant that releases the GIL); `workers=1` runs everything on the calling thread."""
+    CPU); `workers=1` runs everything on the calling thread."""
     # Only a JPEG can decode at a reduced scale, so only a JPEG's header is read ahead to
     # choose one (decode() checks the limits either way). The plans that count are made from
     # the decoded image's header: some plugins (TIFF) apply the orientation while loading.
@@ -154,13 +149,9 @@ def _render_all(
     scale = (base.width / upright[0], base.height / upright[1])
     photographic = header.format in PHOTOGRAPHIC_FORMATS
 
-    def make(index: int, encoding: threading.Semaphore | None = None) -> Rendered:
+    def make(index: int) -> Rendered:
         spec, job = specs[index], plans[index]
-        try:
-            im = _render(base, scale, job, spec, background)
-        finally:
-            if encoding is not None:
-                encoding.release()  # also on failure: the calling thread counts on it
+        im = _render(base, scale, job, spec, background)
         return Rendered(spec, im.width, im.height, encode(im, spec, photographic=photographic))
 
     if workers == 1:
@@ -172,25 +163,12 @@ def _render_all(
     )
     bound = [i for i in by_cost if holds_gil(specs[i], photographic=photographic)]
     free = [i for i in by_cost if i not in bound]
-    if bound:
-        # Every GIL-free variant gets its own thread, so all of them are inside their C
-        # encoders (which release the GIL) before the GIL-holding one starts, and run beside it.
-        # Capped, so a long custom variant list cannot render everything at once.
-        threads = min(workers or max(4, 2 * _cpus()), len(free))
-    else:
-        # Nothing holds the GIL: one thread per core, longest first, is as fast, and fewer
-        # encoders at once hold fewer working buffers (a JPEG or WebP encoder holds ~3-6
-        # bytes per pixel while it runs).
-        threads = min(workers or _cpus(), len(free))
-    threads = max(1, threads)
-    encoding = threading.Semaphore(0)
-    results: dict[int, Rendered] = {}
+    # GIL-free variants: one thread per core, longest first. More threads would not be faster
+    # and would hold more encoders' working buffers (3-20 bytes per pixel each) at once.
+    threads = max(1, min(workers or _cpus(), len(free)))
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="prism") as pool:
-        futures: dict[int, Future[Rendered]] = {i: pool.submit(make, i, encoding) for i in free}
-        if bound:
-            for _ in range(min(threads, len(free))):
-                encoding.acquire()  # the first wave is about to call its encoder...
-            time.sleep(_ENTER_C)  # ...and gets a moment to enter it before the GIL is taken
-            results.update({i: make(i) for i in bound})
-        results.update({i: f.result() for i, f in futures.items()})
+        results = dict(zip(free, pool.map(make, free), strict=True))
+    # Then the GIL-holding ones (oxipng), alone: oxipng spreads its filter trials over the
+    # cores itself, and running it beside WebP would add both peaks (~55 B/pixel for RGBA).
+    results.update({i: make(i) for i in bound})
     return tuple(results[i] for i in range(len(specs)))
