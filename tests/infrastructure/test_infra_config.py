@@ -262,17 +262,17 @@ def test_readme_documents_every_setting_threshold_and_dev_difference() -> None:
 
 
 def test_memory_must_hold_an_image_at_the_pixel_limit_with_headroom() -> None:
-    # The default limit needs ~1.9 GB at peak: 2048 MB leaves < 25% free, 1024 MB far less.
+    # The default limit needs ~2.1 GB at peak: 2048 MB leaves < 25% free, 1024 MB far less.
     with pytest.raises(ConfigError) as excinfo:
         parse_config({"memorySize": 2048})
     message = str(excinfo.value)
     assert "prism:memorySize 2048 MB is too small for prism:maxPixels 50,000,000" in message
-    assert "raise prism:memorySize to at least 2489" in message
-    assert "lower prism:maxPixels to 40,370,176" in message
+    assert "raise prism:memorySize to at least 2744" in message
+    assert "lower prism:maxPixels to 36,333,158" in message
     # either suggestion is accepted, and nothing past it
-    assert parse_config({"memorySize": 2489}).memory_mb == 2489
-    assert parse_config({"memorySize": 2048, "maxPixels": 40_370_176}).memory_mb == 2048
+    assert parse_config({"memorySize": 2744}).memory_mb == 2744
+    assert parse_config({"memorySize": 2048, "maxPixels": 36_333_158}).memory_mb == 2048
     with pytest.raises(ConfigError):
-        parse_config({"memorySize": 2048, "maxPixels": 40_370_176 + 1})
+        parse_config({"memorySize": 2048, "maxPixels": 36_333_158 + 1})
     with pytest.raises(ConfigError):
-        parse_config({"memorySize": 2488})
+        parse_config({"memorySize": 2743})
