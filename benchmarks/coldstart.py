@@ -140,8 +140,10 @@ def measure_all(runs: int = 7) -> list[ColdStart]:
         interpreter = _interpreter_ms(runs)
         samples: dict[str, list[dict]] = {mode: [] for mode in _ENV}
         errors: dict[str, str] = {}
-        for _ in range(runs):
-            for mode in _ENV:
+        modes = list(_ENV)
+        for run in range(runs):
+            # Rotate the order, so no probe always runs right after the same neighbour.
+            for mode in modes[run % len(modes) :] + modes[: run % len(modes)]:
                 if mode in errors:
                     continue
                 done = _run(mode, env)
