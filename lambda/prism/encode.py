@@ -61,7 +61,7 @@ def encode_avif(im: Image.Image, spec: VariantSpec) -> bytes:
 
 def encode_png(im: Image.Image, spec: VariantSpec, *, photographic: bool = False) -> bytes:
     """Photos: Up filter + libdeflate, GIL released. Graphics: oxipng, which holds the GIL
-    (the pipeline starts GIL-free encoders before calling it). See prism.png."""
+    (the pipeline runs it after the GIL-free encoders). See prism.png."""
     if photographic:
         return png.encode_photo(im, spec.compress_level)
     return png.encode_graphic(im, spec.compress_level)
@@ -76,7 +76,7 @@ ENCODERS = {
 
 def holds_gil(spec: VariantSpec, *, photographic: bool) -> bool:
     """Whether the encoder holds the GIL for its whole run (oxipng): the pipeline runs such
-    variants on the calling thread once the GIL-free ones are under way."""
+    variants on the calling thread after the GIL-free ones are done."""
     return spec.format == "png" and not photographic
 
 

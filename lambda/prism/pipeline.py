@@ -168,7 +168,7 @@ def _render_all(
     threads = max(1, min(workers or _cpus(), len(free)))
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="prism") as pool:
         results = dict(zip(free, pool.map(make, free), strict=True))
-    # Then the GIL-holding ones (oxipng), alone: oxipng spreads its filter trials over the
-    # cores itself, and running it beside WebP would add both peaks (~55 B/pixel for RGBA).
+    # Then the GIL-holding ones (oxipng), alone: beside them no Python thread could start its
+    # next encoder, and beside WebP their memory peaks would add up (~57 B/pixel for RGBA).
     results.update({i: make(i) for i in bound})
     return tuple(results[i] for i in range(len(specs)))
