@@ -9,7 +9,7 @@ means failing the invocation so Lambda retries the S3 event.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from typing import Any
 
@@ -59,6 +59,18 @@ def _error(action: str, key: str, exc: Exception) -> StorageError:
     return StorageError(f"S3 {action} {key!r} failed: {type(exc).__name__}", transient=True)
 
 
+def _read[T](action: str, key: str, call: Callable[[], T]) -> T | None:
+    """Run one S3 read: None when the key is not there, a StorageError for any other failure."""
+    try:
+        return call()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in _MISSING:
+            return None
+        raise _error(action, key, exc) from exc
+    except BotoCoreError as exc:
+        raise _error(action, key, exc) from exc
+
+
 class S3Storage:
     def __init__(self, names: Mapping[Bucket, str], client: S3Client | None = None) -> None:
         self._names = dict(names)
@@ -85,25 +97,17 @@ class S3Storage:
         return response["ETag"].strip('"')
 
     def get(self, bucket: Bucket, key: str) -> bytes | None:
-        try:
-            response = self._client.get_object(Bucket=self._names[bucket], Key=key)
-            return response["Body"].read()
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
-                return None
-            raise _error("get", key, exc) from exc
-        except BotoCoreError as exc:
-            raise _error("get", key, exc) from exc
+        name = self._names[bucket]
+        # The body is read inside the call: a connection lost mid-read is a storage error too.
+        return _read(
+            "get", key, lambda: self._client.get_object(Bucket=name, Key=key)["Body"].read()
+        )
 
     def head(self, bucket: Bucket, key: str) -> ObjectInfo | None:
-        try:
-            response = self._client.head_object(Bucket=self._names[bucket], Key=key)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
-                return None
-            raise _error("head", key, exc) from exc
-        except BotoCoreError as exc:
-            raise _error("head", key, exc) from exc
+        name = self._names[bucket]
+        response = _read("head", key, lambda: self._client.head_object(Bucket=name, Key=key))
+        if response is None:
+            return None
         return ObjectInfo(size=response["ContentLength"], etag=response["ETag"].strip('"'))
 
     def delete(self, bucket: Bucket, keys: Iterable[str]) -> None:
