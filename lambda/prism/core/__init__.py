@@ -1,0 +1,1 @@
+"""Core: settings, limits, specs, errors and constants every other layer builds on."""

@@ -1,0 +1,1 @@
+"""Service: what Prism does with an upload, an event or a Batch Operations task."""
