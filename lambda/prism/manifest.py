@@ -20,13 +20,22 @@ def _now(now: datetime | None) -> str:
 
 
 def build_manifest(
-    image_id: str, source_key: str, etag: str, result: Processed, *, now: datetime | None = None
+    image_id: str,
+    source_key: str,
+    etag: str,
+    result: Processed,
+    *,
+    fingerprint: str,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     src = result.source
     return {
         "id": image_id,
         "status": "processed",
         "processed_at": _now(now),
+        # What made these variants (prism.core.fingerprint): equal to the current one means
+        # up to date, so reprocessing can skip the image without decoding it.
+        "fingerprint": fingerprint,
         "source": {
             "key": source_key,
             "etag": etag,

@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from prism.core.fingerprint import spec_fingerprint
 from prism.errors import ImageRejected, TooLarge
 from prism.keys import (
     image_folder,
@@ -65,6 +66,7 @@ class Processor:
         self.storage = storage
         self.settings = settings
         self.telemetry = telemetry
+        self.fingerprint = spec_fingerprint(settings.variants, settings.background)
 
     def handle_upload(self, key: str) -> Outcome:
         """Process the original at `key` in the uploads bucket (the S3-event path)."""
@@ -96,7 +98,7 @@ class Processor:
                 f"the file is {info.size} bytes; the limit is "
                 f"{self.settings.limits.max_input_bytes} bytes"
             )
-            return self._reject(image_id, key, info.etag, info.size, error)
+            return self.reject(image_id, key, info.etag, info.size, error)
         with watch.stage("download"):
             data = self.storage.get("uploads", key)
         if data is None:
@@ -112,7 +114,21 @@ class Processor:
             etag = self.storage.put("uploads", key, data, content_type)
         return self._run(image_id, key, etag, data, watch)
 
-    def _run(self, image_id: str, key: str, etag: str, data: bytes, watch: Stopwatch) -> Outcome:
+    def remake(self, image_id: str, key: str, etag: str, data: bytes, *, prune: bool) -> Outcome:
+        """Make the variants again from an original already stored (`prism reprocess`).
+        Variants the specs no longer name are deleted only if `prune`."""
+        return self._run(image_id, key, etag, data, Stopwatch(), prune=prune)
+
+    def _run(
+        self,
+        image_id: str,
+        key: str,
+        etag: str,
+        data: bytes,
+        watch: Stopwatch,
+        *,
+        prune: bool = True,
+    ) -> Outcome:
         settings = self.settings
         try:
             # Imported here, not at module load: Pillow, LittleCMS and oxipng are not needed
@@ -124,9 +140,9 @@ class Processor:
                     data, settings.variants, settings.limits, background=settings.background
                 )
         except ImageRejected as error:
-            return self._reject(image_id, key, etag, len(data), error)
+            return self.reject(image_id, key, etag, len(data), error)
 
-        manifest = build_manifest(image_id, key, etag, result)
+        manifest = build_manifest(image_id, key, etag, result, fingerprint=self.fingerprint)
         with watch.stage("store_variants"):
             for rendered, entry in zip(result.variants, manifest["variants"], strict=True):
                 self.storage.put("processed", entry["key"], rendered.data, entry["content_type"])
@@ -138,13 +154,8 @@ class Processor:
             # After the commit point: an earlier rejection, and variants an older spec list
             # made, are now stale.
             self.storage.delete("rejected", [rejection_key(image_id)])
-            keep = {manifest_key(image_id)} | {v["key"] for v in manifest["variants"]}
-            stale = [
-                k
-                for k in self.storage.list_keys("processed", image_folder(image_id))
-                if k not in keep
-            ]
-            self.storage.delete("processed", stale)
+            if prune:
+                self.prune(image_id, manifest)
         self.telemetry.processed(
             image_id,
             bytes_in=len(data),
@@ -154,7 +165,16 @@ class Processor:
         )
         return Outcome(image_id, "processed", manifest)
 
-    def _reject(
+    def prune(self, image_id: str, manifest: dict[str, Any]) -> None:
+        """Delete what the image's folder holds beyond `manifest` and the variants it lists.
+        Only ever called after that manifest is written, so it never loses a listed file."""
+        keep = {manifest_key(image_id)} | {v["key"] for v in manifest["variants"]}
+        stale = [
+            k for k in self.storage.list_keys("processed", image_folder(image_id)) if k not in keep
+        ]
+        self.storage.delete("processed", stale)
+
+    def reject(
         self, image_id: str, key: str, etag: str, size: int, error: ImageRejected
     ) -> Outcome:
         record = build_rejection(image_id, key, etag, size, error)
