@@ -1,4 +1,5 @@
-"""The `prism` command: `prism process` (files on disk) and `prism serve` (the app locally)."""
+"""The `prism` command: `prism process` (files on disk), `prism serve` (the app locally) and
+`prism reprocess` (bring stored images up to date with the specs)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--data", default="prism-data", metavar="DIR", help="bucket directory")
+    from prism.reprocess_cmd import add_arguments as add_reprocess_arguments
+
+    add_reprocess_arguments(
+        commands.add_parser("reprocess", help="remake stored images after a change of specs")
+    )
     return parser
 
 
@@ -31,6 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from prism.process_cmd import run as run_process
 
         return run_process(args)
+    if args.command == "reprocess":
+        from prism.reprocess_cmd import run as run_reprocess
+
+        return run_reprocess(args)
     from prism.serve_cmd import run as run_serve
 
     return run_serve(args)

@@ -1,0 +1,102 @@
+"""`prism reprocess --data DIR`: the Batch Operations job's work, over the local buckets.
+
+Every original under the uploads prefix goes through the same per-object step the function
+runs for a Batch Operations task (`prism.service.reprocess`), in a pool of processes (image
+work is CPU-bound), with a `rich` progress bar. A second run finds everything up to date.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from prism.observability import Telemetry
+from prism.processing import Processor
+from prism.service.reprocess import TaskOutcome, reprocess_upload
+from prism.settings import Settings, SettingsError, load_settings
+from prism.storage import StorageError, open_storage
+
+_worker: Processor | None = None  # one per pool process, built by _start_worker
+#: Outcomes listed one by one at the end; the rest are counted.
+_LISTED = ("rejected", "failed", "outside")
+
+
+def run_local(data: Path, *, prune: bool, workers: int, dry_run: bool) -> int:
+    env = dict(os.environ) | {"PRISM_STORAGE": "local", "PRISM_DATA_DIR": str(data)}
+    try:
+        settings = load_settings(env)
+    except SettingsError as exc:
+        return _fail(str(exc))
+    if not data.is_dir():
+        return _fail(f"--data {data}: no such folder")
+    if workers < 1:
+        return _fail("--workers must be at least 1")
+    processor = _processor(settings)
+    try:
+        keys = processor.storage.list_keys("uploads", settings.uploads_prefix)
+    except StorageError as exc:
+        return _fail(str(exc))
+    print(f"{len(keys)} originals under {data}; specs {processor.fingerprint}")
+    print(f"prune: {'yes' if prune else 'no'}")
+    if dry_run or not keys:
+        return 0
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    outcomes: list[TaskOutcome] = []
+    with Progress(console=Console(stderr=True)) as bar:
+        task = bar.add_task("reprocessing", total=len(keys))
+        for outcome in _outcomes(settings, processor, keys, prune, workers):
+            outcomes.append(outcome)
+            bar.advance(task)
+    counts = Counter(o.status for o in outcomes)
+    print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+    for outcome in outcomes:
+        if outcome.status in _LISTED:
+            print(f"  {outcome.key}: {outcome.message}")
+    return 1 if counts["failed"] else 0
+
+
+def _outcomes(
+    settings: Settings, processor: Processor, keys: list[str], prune: bool, workers: int
+) -> Iterator[TaskOutcome]:
+    if workers == 1 or len(keys) == 1:
+        for key in keys:
+            yield reprocess_upload(processor, key, prune=prune)
+        return
+    # spawn, not fork: the pipeline runs encoder threads, and forking a threaded process
+    # is unsafe; each worker builds its own Processor once.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(keys)),
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(settings,),
+    ) as pool:
+        yield from pool.map(_reprocess_key, keys, [prune] * len(keys), chunksize=4)
+
+
+def _processor(settings: Settings) -> Processor:
+    # Only warnings and errors: a log line per image would bury the progress bar.
+    return Processor(open_storage(settings), settings, Telemetry("WARNING"))
+
+
+def _start_worker(settings: Settings) -> None:
+    global _worker
+    _worker = _processor(settings)
+
+
+def _reprocess_key(key: str, prune: bool) -> TaskOutcome:
+    assert _worker is not None, "the pool initializer builds the processor"
+    return reprocess_upload(_worker, key, prune=prune)
+
+
+def _fail(message: str) -> int:
+    print(f"prism reprocess: {message}", file=sys.stderr)
+    return 2
