@@ -50,7 +50,8 @@ _IMAGE_BODY = {
 _EVENT_BODY = {
     "requestBody": {
         "required": True,
-        "description": "an S3 notification event, exactly as AWS sends it",
+        "description": "an S3 notification event, or an S3 Batch Operations invocation "
+        "(schema 2.0), exactly as AWS sends it",
         "content": {"application/json": {"schema": {"type": "object"}}},
     }
 }
@@ -282,13 +283,18 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
             s500="a transient failure: the invocation fails and Lambda retries the event",
         ),
     )
-    async def handle_events(request: Request) -> EventResult:
+    async def handle_events(request: Request) -> EventResult | JSONResponse:
         if not is_pass_through(request.headers, local=local):
             raise ProblemError(
                 403, "this route only takes S3 events from the Lambda Web Adapter", code="forbidden"
             )
         try:
             event = json.loads(await request.body())
+        except ValueError as exc:
+            raise ProblemError(400, f"not JSON: {exc}", code="bad_event") from None
+        if isinstance(event, dict) and "invocationSchemaVersion" in event:
+            return await answer_batch(event)
+        try:
             selection = select_uploads(
                 event, storage.bucket_name("uploads"), settings.uploads_prefix
             )
@@ -316,6 +322,23 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
         finally:
             telemetry.flush()
         return result
+
+    async def answer_batch(event: dict[str, Any]) -> JSONResponse:
+        """An S3 Batch Operations task: the answer is the result document Batch Operations
+        reads, always 200 (failures are per task, inside it)."""
+        # Imported on first use: Powertools' data classes are not needed to start the app.
+        from prism.service.batch import MalformedInvocation
+        from prism.service.batch_worker import answer_invocation
+
+        try:
+            answer = await run_in_threadpool(answer_invocation, processor, event)
+        except MalformedInvocation as exc:
+            raise ProblemError(
+                400, f"not a Batch Operations task: {exc}", code="bad_event"
+            ) from None
+        finally:
+            telemetry.flush()
+        return JSONResponse(answer)
 
     if isinstance(storage, LocalStorage):
         from prism import local_uploads

@@ -228,3 +228,20 @@ def test_attached_to_the_main_function_it_shares_role_logs_and_settings():
     assert worker.inputs["role"] == f"arn:aws:iam::{ACCOUNT}:role/function-role"
     assert worker.inputs["loggingConfig"]["logGroup"] == "/aws/lambda/prism-prod"
     assert stack.depends_on(worker, main_fn)
+
+
+def test_the_function_computes_the_fingerprint_the_stack_exports():
+    """A job carries the stack's fingerprint and the function compares it with its own."""
+    from prism.settings import load_settings
+    from prism_infra.environment import function_environment
+
+    raw = {
+        "variants": [{"name": "hero", "format": "webp", "width": 1600, "quality": 80}],
+        "background": "#102030",
+    }
+    stack, settings = run(raw)
+    env = function_environment(
+        settings, uploads_bucket="u", processed_bucket="p", rejected_bucket="r"
+    )
+    app = load_settings(env)
+    assert spec_fingerprint(app.variants, app.background) == stack.outputs["spec_fingerprint"]
