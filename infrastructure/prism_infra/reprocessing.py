@@ -23,6 +23,7 @@ from prism.core.fingerprint import spec_fingerprint
 from prism.settings import parse_colour
 from prism_infra.config import StackSettings
 from prism_infra.policies import Document, assume_role_policy, to_json
+from prism_infra.reprocess_job import ReprocessJob, ReprocessJobArgs
 from prism_infra.storage import PrivateBucket, PrivateBucketArgs
 
 BATCH_OPERATIONS = "batchoperations.s3.amazonaws.com"
@@ -95,6 +96,8 @@ class ReprocessingArgs:
     uploads: aws.s3.Bucket
     #: Reports are deleted this many days after they are written.
     report_expiry_days: int = 30
+    #: prism:reprocessOnSpecChange - `pulumi up` starts the job itself when the specs changed.
+    start_on_spec_change: bool = False
     #: Resources the worker must not be created before (the image build, the role policy).
     depends_on: tuple[pulumi.Resource, ...] = ()
 
@@ -142,7 +145,7 @@ class Reprocessing(pulumi.ComponentResource):
             assume_role_policy=to_json(assume_role_policy(BATCH_OPERATIONS)),
             opts=child,
         )
-        aws.iam.RolePolicy(
+        policy = aws.iam.RolePolicy(
             f"{name}-policy",
             role=self.role.id,
             policy=pulumi.Output.all(
@@ -160,6 +163,23 @@ class Reprocessing(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.job: ReprocessJob | None = None
+        if args.start_on_spec_change:
+            self.job = ReprocessJob(
+                f"{name}-on-spec-change",
+                ReprocessJobArgs(
+                    fingerprint=self.fingerprint,
+                    uploads_bucket=args.uploads.bucket,
+                    uploads_prefix=s.uploads_prefix,
+                    function_arn=self.worker.arn,
+                    role_arn=self.role.arn,
+                    reports_bucket=self.reports.bucket.bucket,
+                    reports_prefix=REPORTS_PREFIX,
+                    memory_mb=s.memory_mb,
+                ),
+                # Only once the worker runs the new specs and the role may invoke it.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.worker, policy]),
+            )
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Input]:
@@ -172,6 +192,7 @@ class Reprocessing(pulumi.ComponentResource):
             "reports_bucket": self.reports.bucket.bucket,
             "reports_prefix": REPORTS_PREFIX,
             "spec_fingerprint": self.fingerprint,
+            **({"reprocess_job_id": self.job.job_id} if self.job else {}),
         }
 
 
@@ -184,6 +205,7 @@ def attach_reprocessing(
     log_group: aws.cloudwatch.LogGroup,
     uploads: aws.s3.Bucket,
     depends_on: tuple[pulumi.Resource, ...] = (),
+    start_on_spec_change: bool = False,
 ) -> Reprocessing:
     """The component wired to the stack's main function: its role, log group and environment.
     `build_stack` calls this once and adds `.outputs()` to the stack outputs."""
@@ -200,5 +222,6 @@ def attach_reprocessing(
             ),
             uploads=uploads,
             depends_on=(function, *depends_on),
+            start_on_spec_change=start_on_spec_change,
         ),
     )

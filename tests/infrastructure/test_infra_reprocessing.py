@@ -30,6 +30,10 @@ MAIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/function-role"
 
 def run(raw: dict[str, Any]) -> tuple[Stack, Any]:
     settings = parse_config(raw)
+    return run_component(settings), settings
+
+
+def run_component(settings: Any, **options: Any) -> Stack:
     mocks = RecordingMocks()
     monitor = RecordingMonitor(mocks)
     fresh_root_stack()
@@ -49,13 +53,14 @@ def run(raw: dict[str, Any]) -> tuple[Stack, Any]:
                 log_group_name="/aws/lambda/prism-prod",
                 environment=ENV,
                 uploads=uploads,
+                **options,
             ),
         )
         outputs = component.outputs() | {"uploads_bucket": uploads.bucket}
         return pulumi.Output.all(**outputs).apply(resolved.update)
 
     program()
-    return Stack(resources=monitor.registered, outputs=resolved), settings
+    return Stack(resources=monitor.registered, outputs=resolved)
 
 
 @pytest.fixture(scope="module")
