@@ -9,6 +9,13 @@ returns prelude and body together, which is not the JSON Batch Operations expect
 `buffered` mode the adapter returns a pass-through route's body, parsed as JSON, as the
 invocation's result. So the worker is the same image, role, log group and settings as the main
 function, with only `AWS_LWA_INVOKE_MODE=buffered`, and no URL or S3 trigger.
+
+Sources (awslabs/aws-lambda-web-adapter, src/lib.rs): `Adapter::run` serves response_stream
+with `lambda_http::run_with_streaming_response_concurrent`; `fetch_response` posts a
+pass-through event to AWS_LWA_PASS_THROUGH_PATH and fails the invocation only for statuses in
+AWS_LWA_ERROR_STATUS_CODES. lambda_http's `LambdaResponse::from_response` (PassThrough arm)
+parses a text body (application/json, or any +json type) as the result, and turns a binary
+one - which a compressed body would be - into null: AWS_LWA_ENABLE_COMPRESSION must stay off.
 """
 
 from __future__ import annotations

@@ -230,6 +230,8 @@ def test_attached_to_the_main_function_it_shares_role_logs_and_settings():
     assert worker.inputs["environment"]["variables"] == main_env | {
         "AWS_LWA_INVOKE_MODE": "buffered"
     }
+    # A compressed answer would reach Batch Operations as null (see the component's docstring).
+    assert "AWS_LWA_ENABLE_COMPRESSION" not in main_env
     assert worker.inputs["role"] == f"arn:aws:iam::{ACCOUNT}:role/function-role"
     assert worker.inputs["loggingConfig"]["logGroup"] == "/aws/lambda/prism-prod"
     assert stack.depends_on(worker, main_fn)
