@@ -94,10 +94,7 @@ def _run_aws(args: argparse.Namespace, stack: Stack, clients: ClientFactory) -> 
     try:
         objects, counted_by = args.objects, "--objects"
         if objects is None:
-            objects, counted_by = (
-                count_objects(clients("cloudwatch", stack.region), stack),
-                "CloudWatch",
-            )
+            objects, counted_by = _count(clients, stack), "CloudWatch"
         _print_plan(stack, args.prune, objects, counted_by, args.seconds_per_image)
         if args.dry_run:
             return 0
@@ -115,6 +112,17 @@ def _run_aws(args: argparse.Namespace, stack: Stack, clients: ClientFactory) -> 
         return _summarise(job, stack, clients("s3", stack.region), args.seconds_per_image)
     except (BotoCoreError, ClientError) as exc:
         return _fail(f"AWS refused: {exc}")
+
+
+def _count(clients: ClientFactory, stack: Stack) -> int | None:
+    """The estimate's object count is a nicety: no permission for it is not an error."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return count_objects(clients("cloudwatch", stack.region), stack)
+    except (BotoCoreError, ClientError) as exc:
+        print(f"(no object count from CloudWatch: {exc})")
+        return None
 
 
 def count_objects(cloudwatch: Any, stack: Stack) -> int | None:

@@ -263,6 +263,14 @@ def test_no_cloudwatch_datapoint_says_so(clients: Clients, outputs_file: Path, c
     assert "per million images remade" in out
 
 
+def test_no_permission_to_count_is_not_an_error(clients: Clients, outputs_file: Path, capsys):
+    clients.stub("cloudwatch").add_client_error("get_metric_statistics", "AccessDenied")
+    assert run(clients, "--stack-outputs", str(outputs_file), "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "no object count from CloudWatch" in out
+    assert "unknown yet" in out
+
+
 def test_aws_refusing_the_job_is_a_message_not_a_traceback(
     clients: Clients, outputs_file: Path, capsys
 ):
