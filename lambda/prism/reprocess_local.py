@@ -68,7 +68,7 @@ def _outcomes(
 ) -> Iterator[TaskOutcome]:
     if workers == 1 or len(keys) == 1:
         for key in keys:
-            yield reprocess_upload(processor, key, prune=prune)
+            yield _guarded(processor, key, prune)
         return
     # spawn, not fork: the pipeline runs encoder threads, and forking a threaded process
     # is unsafe; each worker builds its own Processor once.
@@ -94,7 +94,15 @@ def _start_worker(settings: Settings) -> None:
 
 def _reprocess_key(key: str, prune: bool) -> TaskOutcome:
     assert _worker is not None, "the pool initializer builds the processor"
-    return reprocess_upload(_worker, key, prune=prune)
+    return _guarded(_worker, key, prune)
+
+
+def _guarded(processor: Processor, key: str, prune: bool) -> TaskOutcome:
+    """One image's outcome; a bug on one image is reported, and the run goes on."""
+    try:
+        return reprocess_upload(processor, key, prune=prune)
+    except Exception as exc:
+        return TaskOutcome(key, "failed", None, f"internal error: {exc!r}")
 
 
 def _fail(message: str) -> int:

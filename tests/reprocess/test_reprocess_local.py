@@ -103,3 +103,23 @@ def test_bad_local_arguments_exit_2(tmp_path: Path, capsys, monkeypatch):
     monkeypatch.setenv("PRISM_VARIANTS", "[not json")
     assert main(["reprocess", "--data", str(tmp_path)]) == 2
     assert "PRISM_VARIANTS" in capsys.readouterr().err
+
+
+def test_a_bug_on_one_image_is_reported_and_the_run_goes_on(tmp_path: Path, monkeypatch, capsys):
+    from prism.service import reprocess
+
+    data = tmp_path / "data"
+    make_folder(data, 2)
+    monkeypatch.setenv("PRISM_VARIANTS", json.dumps(NEW_SPECS))
+    real = reprocess.reprocess_upload
+
+    def flaky(processor, key, *, prune=False):
+        if key.endswith("0000.jpg"):
+            raise RuntimeError("a bug")
+        return real(processor, key, prune=prune)
+
+    monkeypatch.setattr("prism.reprocess_local.reprocess_upload", flaky)
+    code, out = run_reprocess(data, capsys, "--workers", "1")
+    assert code == 1
+    assert "1 reprocessed" in out
+    assert "uploads/photo-0000.jpg: failed: internal error: RuntimeError('a bug')" in out
