@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from prism.settings import ENV_VARS, RETRY_STATUS, SettingsError, load_settings
+from prism.core.settings import ENV_VARS, RETRY_STATUS, SettingsError, load_settings
 
 S3 = {
     "PRISM_STORAGE": "s3",
