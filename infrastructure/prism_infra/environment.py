@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 
-from prism.core.settings import RETRY_STATUS
+from prism.core.constants import EVENTS_PATH, HEALTHZ_PATH, RETRY_STATUS
 from prism_infra.config import StackSettings
 
-#: Where the Lambda Web Adapter posts non-HTTP events (S3 notifications); the app listens here.
-EVENTS_PATH = "/events"
 #: Port uvicorn listens on in the image (Dockerfile.lambda) and the adapter forwards to.
 APP_PORT = 8080
-READINESS_PATH = "/healthz"
+READINESS_PATH = HEALTHZ_PATH
 
 #: The Lambda Web Adapter's own settings (https://awslabs.github.io/aws-lambda-web-adapter/).
 ADAPTER_ENV: dict[str, str] = {

@@ -12,7 +12,8 @@ import pytest
 from infra_mocks import ACCOUNT, REGION, Registered, Stack, run_stack
 from pulumi.runtime import rpc
 
-from prism.core.settings import ENV_VARS, load_settings
+from prism.core.settings import load_settings
+from prism.core.settings_table import ENV_VARS
 from prism_infra.alarms import REJECTION_MIN_IMAGES
 from prism_infra.config import StackSettings, parse_config
 from prism_infra.stack import config_warnings

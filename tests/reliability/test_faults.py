@@ -20,7 +20,8 @@ import pytest
 from botocore.config import Config
 from fastapi.testclient import TestClient
 
-from prism.core.settings import RETRY_STATUS, load_settings
+from prism.core.constants import RETRY_STATUS
+from prism.core.settings import load_settings
 from prism.http.app import create_app
 from prism.service.events import object_created_event
 from prism.storage.s3 import S3Storage, default_client
