@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from prism.core.settings import Settings
 from prism.core.telemetry import Telemetry
@@ -54,20 +54,22 @@ def services(request: Request) -> Services:
     return request.app.state.services
 
 
-def settings(svc: Services = Depends(services)) -> Settings:  # noqa: B008
-    return svc.settings
+# Each reads `request` directly rather than depending on services(): a nested dependency
+# is one more signature FastAPI analyses per route at start-up.
+def settings(request: Request) -> Settings:
+    return request.app.state.services.settings
 
 
-def storage(svc: Services = Depends(services)) -> Storage:  # noqa: B008
-    return svc.storage
+def storage(request: Request) -> Storage:
+    return request.app.state.services.storage
 
 
-def ingestor(svc: Services = Depends(services)) -> Ingestor:  # noqa: B008
-    return svc.ingestor
+def ingestor(request: Request) -> Ingestor:
+    return request.app.state.services.ingestor
 
 
-def telemetry(svc: Services = Depends(services)) -> Telemetry:  # noqa: B008
-    return svc.telemetry
+def telemetry(request: Request) -> Telemetry:
+    return request.app.state.services.telemetry
 
 
 async def require_api_key(request: Request) -> None:
