@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
             f"{settings.max_request_bytes} bytes can be sent to `POST /images`; larger ones "
             "go straight to storage with the form from `POST /uploads`."
         ),
-        # Served by routers.docs instead, where the API-key dependency applies.
+        # Served by routers.docs instead, where the API-key check applies.
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     app.state.services = Services(
         settings, storage, telemetry, Ingestor(storage, settings, telemetry), keys, local
     )
+    # The two parts tests and workers reach for, by their plain names.
     app.state.settings = settings
     app.state.storage = storage
     problems.install(app)
