@@ -36,7 +36,7 @@ ClientFactory = Callable[[str, str], Any]
 def _stack(props: dict[str, Any]) -> Any:
     import json
 
-    from prism.batch_job import read_stack_outputs
+    from prism.cli.batch_job import read_stack_outputs
 
     outputs = {
         "uploads_bucket": props["uploads_bucket"],
@@ -66,8 +66,8 @@ def _report(message: str) -> None:
 
 def preview_message(props: dict[str, Any], client: ClientFactory) -> str:
     """What the preview shows when the specs changed: the job to come and its estimate."""
-    from prism.batch_job import estimate
-    from prism.reprocess_cmd import count_objects
+    from prism.cli.batch_job import estimate
+    from prism.cli.reprocess import count_objects
 
     stack = _stack(props)
     try:
@@ -83,7 +83,7 @@ def preview_message(props: dict[str, Any], client: ClientFactory) -> str:
 
 
 def start_job(props: dict[str, Any], client: ClientFactory, report: Callable[[str], None]) -> str:
-    from prism.batch_job import create_job_request, report_location
+    from prism.cli.batch_job import create_job_request, report_location
 
     stack = _stack(props)
     request = create_job_request(stack, token=str(uuid.uuid4()), prune=False)

@@ -27,7 +27,7 @@ import pulumi
 import pulumi_aws as aws
 
 from prism.core.fingerprint import spec_fingerprint
-from prism.settings import parse_colour
+from prism.core.settings import parse_colour
 from prism_infra.config import StackSettings
 from prism_infra.policies import Document, assume_role_policy, to_json
 from prism_infra.reprocess_job import ReprocessJob, ReprocessJobArgs
@@ -190,7 +190,7 @@ class Reprocessing(pulumi.ComponentResource):
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Input]:
-        """What `prism reprocess --stack-outputs` reads (see prism.batch_job.REQUIRED_OUTPUTS)."""
+        """What `prism reprocess --stack-outputs` reads (prism.cli.batch_job.REQUIRED_OUTPUTS)."""
         return {
             "uploads_prefix": self.uploads_prefix,
             "reprocess_function_arn": self.worker.arn,

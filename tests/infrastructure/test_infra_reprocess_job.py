@@ -11,7 +11,7 @@ from botocore.stub import ANY, Stubber
 from infra_mocks import ACCOUNT, REGION
 from test_infra_reprocessing import run
 
-from prism.batch_job import estimate
+from prism.cli.batch_job import estimate
 from prism_infra.reprocess_job import INPUTS, ReprocessJobProvider
 
 FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:prism-prod-reprocess"
@@ -167,7 +167,8 @@ def test_provider_pickled_as_pulumi_does_loads_in_a_fresh_interpreter():
         f"""
         import base64, sys, dill
         provider = dill.loads(base64.b64decode({payload!r}))
-        print(type(provider).__module__, "boto3" in sys.modules, "prism.processing" in sys.modules)
+        loaded = "boto3" in sys.modules, "prism.service.processing" in sys.modules
+        print(type(provider).__module__, *loaded)
         """
     )
     done = subprocess.run(

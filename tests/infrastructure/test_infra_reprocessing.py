@@ -17,9 +17,9 @@ from infra_mocks import (
     fresh_root_stack,
 )
 
-from prism.batch_job import REQUIRED_OUTPUTS, read_stack_outputs
+from prism.cli.batch_job import REQUIRED_OUTPUTS, read_stack_outputs
 from prism.core.fingerprint import spec_fingerprint
-from prism.settings import parse_colour
+from prism.core.settings import parse_colour
 from prism_infra.config import parse_config
 from prism_infra.reprocessing import REPORTS_PREFIX, Reprocessing, ReprocessingArgs
 
@@ -239,7 +239,7 @@ def test_attached_to_the_main_function_it_shares_role_logs_and_settings():
 
 def test_the_function_computes_the_fingerprint_the_stack_exports():
     """A job carries the stack's fingerprint and the function compares it with its own."""
-    from prism.settings import load_settings
+    from prism.core.settings import load_settings
     from prism_infra.environment import function_environment
 
     raw = {

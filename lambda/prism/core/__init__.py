@@ -1,1 +1,2 @@
-"""Core: settings, limits, specs, errors and constants every other layer builds on."""
+"""Bottom layer: errors, limits, variant specs, settings, constants, telemetry. Imports no
+other prism package."""

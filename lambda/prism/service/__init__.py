@@ -1,1 +1,2 @@
-"""Service: what Prism does with an upload, an event or a Batch Operations task."""
+"""Service layer: what Prism does with an upload (ingest, look up, delete, S3 events).
+Imports image, storage and core."""

@@ -11,12 +11,13 @@ after that manifest is written. So a manifest never lists a variant that is miss
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
-from prism.errors import TooLarge
-from prism.keys import image_id_for_upload, manifest_key, rejection_key
-from prism.processing import Processor, read_json
-from prism.storage import StorageError
+from prism.core.errors import TooLarge
+from prism.service.processing import Ingestor
+from prism.storage.base import StorageError
+from prism.storage.layout import image_id_for_upload
+from prism.storage.records import SourceRecord, read_manifest, read_rejection
 
 if TYPE_CHECKING:
     from prism.service.batch import ResultCode
@@ -52,58 +53,49 @@ class TaskOutcome:
         return f"{head}: {self.detail}" if self.detail else head
 
 
-def _made_from(record: dict[str, Any] | None, key: str, etag: str) -> bool:
-    source = (record or {}).get("source") or {}
-    return source.get("key") == key and source.get("etag") == etag
-
-
-def reprocess_upload(processor: Processor, key: str, *, prune: bool = False) -> TaskOutcome:
+def reprocess_upload(ingestor: Ingestor, key: str, *, prune: bool = False) -> TaskOutcome:
     """Make the original at `key` (uploads bucket) current. Never raises StorageError: storage
     trouble comes back as status `failed` so a batch can retry just this object."""
     try:
-        return _reprocess(processor, key, prune)
+        return _reprocess(ingestor, key, prune)
     except StorageError as exc:
-        return TaskOutcome(key, "failed", image_id_for_upload(_prefix(processor), key), str(exc))
+        image_id = image_id_for_upload(ingestor.settings.uploads_prefix, key)
+        return TaskOutcome(key, "failed", image_id, str(exc))
 
 
-def _prefix(processor: Processor) -> str:
-    return processor.settings.uploads_prefix
-
-
-def _reprocess(processor: Processor, key: str, prune: bool) -> TaskOutcome:
-    storage, settings = processor.storage, processor.settings
+def _reprocess(ingestor: Ingestor, key: str, prune: bool) -> TaskOutcome:
+    storage, settings = ingestor.storage, ingestor.settings
     image_id = image_id_for_upload(settings.uploads_prefix, key)
     if image_id is None:
         return TaskOutcome(key, "outside", None, f"not under {settings.uploads_prefix!r}")
-    manifest = read_json(storage, "processed", manifest_key(image_id))
+    manifest = read_manifest(storage, image_id)
     info = storage.head("uploads", key)
     if info is None:
         return TaskOutcome(key, "missing", image_id, "the original is gone")
-    if _made_from(manifest, key, info.etag):
-        assert manifest is not None
-        if manifest.get("fingerprint") == processor.fingerprint:
+    if manifest is not None and manifest.source.is_object(key, info.etag):
+        if manifest.fingerprint == ingestor.fingerprint:
             if prune:
-                processor.prune(image_id, manifest)
+                ingestor.prune(manifest)
             return TaskOutcome(key, "up_to_date", image_id)
     else:
-        rejection = read_json(storage, "rejected", rejection_key(image_id))
-        if _made_from(rejection, key, info.etag):
-            assert rejection is not None
-            reason = f"{rejection.get('reason')}: {rejection.get('detail')}"
+        rejection = read_rejection(storage, image_id)
+        if rejection is not None and rejection.source.is_object(key, info.etag):
+            reason = f"{rejection.reason}: {rejection.detail}"
             return TaskOutcome(key, "rejected", image_id, reason)
+    source = SourceRecord(key, info.etag)
     if info.size > settings.limits.max_input_bytes:
         error = TooLarge(
             f"the file is {info.size} bytes; the limit is {settings.limits.max_input_bytes}"
         )
-        processor.reject(image_id, key, info.etag, info.size, error)
+        ingestor.reject(image_id, source, info.size, error)
         return TaskOutcome(key, "rejected", image_id, f"{error.reason}: {error.detail}")
     data = storage.get("uploads", key)
     if data is None:
         return TaskOutcome(key, "missing", image_id, "the original is gone")
-    outcome = processor.remake(image_id, key, info.etag, data, prune=prune)
+    outcome = ingestor.remake(image_id, source, data, prune=prune)
     if outcome.status == "rejected":
-        record = outcome.record or {}
-        reason = f"{record.get('reason')}: {record.get('detail')}"
+        error = outcome.error
+        reason = f"{error.reason}: {error.detail}" if error else "rejected"
         return TaskOutcome(key, "rejected", image_id, reason)
-    variants = ", ".join(v["name"] for v in (outcome.record or {}).get("variants", []))
+    variants = ", ".join(v.name for v in getattr(outcome.record, "variants", ()))
     return TaskOutcome(key, "reprocessed", image_id, variants)
