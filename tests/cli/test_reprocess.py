@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from prism.cli import reprocess as reprocess_cmd
+from prism.cli import reprocess as reprocess_cli
 from prism.cli.batch_job import StackOutputsError, estimate, read_stack_outputs
 from prism.cli.main import main
 
@@ -99,8 +99,8 @@ class Clients:
 
 @pytest.fixture
 def clients(monkeypatch: pytest.MonkeyPatch) -> Clients:
-    monkeypatch.setattr(reprocess_cmd.uuid, "uuid4", lambda: TOKEN)
-    monkeypatch.setattr(reprocess_cmd, "POLL_SECONDS", 0)
+    monkeypatch.setattr(reprocess_cli.uuid, "uuid4", lambda: TOKEN)
+    monkeypatch.setattr(reprocess_cli, "POLL_SECONDS", 0)
     stubs = Clients()
     for service in ("s3control", "cloudwatch", "s3"):
         stubs.stub(service)
@@ -115,11 +115,11 @@ def outputs_file(tmp_path: Path) -> Path:
 
 
 def run(clients: Clients, *argv: str) -> int:
-    args = reprocess_cmd_args(*argv)
-    return reprocess_cmd.run(args, clients)
+    args = parse_reprocess_args(*argv)
+    return reprocess_cli.run(args, clients)
 
 
-def reprocess_cmd_args(*argv: str):
+def parse_reprocess_args(*argv: str):
     from prism.cli.main import build_parser
 
     return build_parser().parse_args(["reprocess", *argv])

@@ -114,10 +114,10 @@ def test_a_bug_on_one_image_is_reported_and_the_run_goes_on(tmp_path: Path, monk
     monkeypatch.setenv("PRISM_VARIANTS", json.dumps(NEW_SPECS))
     real = reprocess.reprocess_upload
 
-    def flaky(processor, key, *, prune=False):
+    def flaky(ingestor, key, *, prune=False):
         if key.endswith("0000.jpg"):
             raise RuntimeError("a bug")
-        return real(processor, key, prune=prune)
+        return real(ingestor, key, prune=prune)
 
     monkeypatch.setattr("prism.cli.reprocess_local.reprocess_upload", flaky)
     code, out = run_reprocess(data, capsys, "--workers", "1")

@@ -25,21 +25,21 @@ def data(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def manifest_of(processor, key: str = KEY) -> dict:
+def manifest_of(ingestor, key: str = KEY) -> dict:
     image_id = image_id_for_upload("uploads/", key)
     assert image_id is not None
-    return json.loads(processor.storage.get("processed", manifest_key(image_id)))
+    return json.loads(ingestor.storage.get("processed", manifest_key(image_id)))
 
 
-def folder(processor, key: str = KEY) -> set[str]:
+def folder(ingestor, key: str = KEY) -> set[str]:
     image_id = image_id_for_upload("uploads/", key)
-    return set(processor.storage.list_keys("processed", f"{image_id}/"))
+    return set(ingestor.storage.list_keys("processed", f"{image_id}/"))
 
 
-def assert_manifest_complete(processor, key: str = KEY) -> None:
-    manifest = manifest_of(processor, key)
+def assert_manifest_complete(ingestor, key: str = KEY) -> None:
+    manifest = manifest_of(ingestor, key)
     for variant in manifest["variants"]:
-        assert processor.storage.head("processed", variant["key"]) is not None, variant
+        assert ingestor.storage.head("processed", variant["key"]) is not None, variant
 
 
 def test_manifest_records_the_fingerprint_of_its_specs(data: Path):
