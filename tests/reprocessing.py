@@ -33,7 +33,6 @@ def settings_for(data: Path, specs: list[dict[str, Any]], **env: str) -> Setting
         "PRISM_STORAGE": "local",
         "PRISM_DATA_DIR": str(data),
         "PRISM_VARIANTS": json.dumps(specs),
-        "PRISM_LOG_LEVEL": "ERROR",
     }
     return load_settings(base | env)
 
@@ -42,7 +41,7 @@ def ingestor_for(data: Path, specs: list[dict[str, Any]], storage: Storage | Non
     settings = settings_for(data, specs)
     assert settings.data_dir is not None
     store = storage or LocalStorage(settings.data_dir, _names(settings))
-    return Ingestor(store, settings, Telemetry("ERROR"))
+    return Ingestor(store, settings, Telemetry())
 
 
 def _names(settings: Settings) -> dict[Bucket, str]:

@@ -56,7 +56,6 @@ def reprocess_folder(tmp_path: Path, monkeypatch, capsys, count: int, workers: s
     keys = make_folder(data, count)
     originals = {k: v for k, v in snapshot(data).items() if k.startswith("uploads/")}
     monkeypatch.setenv("PRISM_VARIANTS", json.dumps(NEW_SPECS))
-    monkeypatch.setenv("PRISM_LOG_LEVEL", "ERROR")
 
     code, out = run_reprocess(data, capsys, "--workers", workers)
     assert code == 0

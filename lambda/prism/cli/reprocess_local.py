@@ -91,8 +91,19 @@ def _ingestor(settings: Settings) -> Ingestor:
         "rejected": settings.rejected_bucket,
     }
     storage = LocalStorage(settings.data_dir, names)  # type: ignore[arg-type]
-    # Only warnings and errors: a log line per image would bury the progress bar.
-    return Ingestor(storage, settings, Telemetry("WARNING"))
+    return Ingestor(storage, settings, _Quiet(settings.log_level))
+
+
+class _Quiet(Telemetry):
+    """No per-image log line or metric: here the progress bar and the summary report, and a
+    line per image would bury them. (Not a lower log level: Powertools configures its logger
+    once per process, so a level set here would outlive this command in the same process.)"""
+
+    def processed(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    def rejected(self, *args: object, **kwargs: object) -> None:
+        return None
 
 
 def _start_worker(settings: Settings) -> None:
