@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from prism_infra.build_context import BuildContext, write_build_context
 from prism_infra.build_provider import ImageBuild, ImageBuildArgs
+from prism_infra.naming import bucket_prefix
 from prism_infra.policies import (
     assume_role_policy,
     codebuild_policy,
@@ -61,7 +62,7 @@ class ContainerImage(pulumi.ComponentResource):
         )
 
         self.source_bucket = PrivateBucket(
-            f"{name}-source", PrivateBucketArgs(f"{args.name}-source-"), opts=child
+            f"{name}-source", PrivateBucketArgs(bucket_prefix(args.name, "source")), opts=child
         )
         zip_path = write_build_context(args.context, args.context_dir)
         source = aws.s3.BucketObjectv2(

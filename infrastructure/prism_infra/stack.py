@@ -6,7 +6,6 @@ stacks (prod, staging, dev) live side by side in one account and region.
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 from pathlib import Path
 
@@ -21,14 +20,10 @@ from prism_infra.config import StackSettings, read_config
 from prism_infra.dashboard import dashboard_body, dashboard_url
 from prism_infra.function import ImageFunction, ImageFunctionArgs
 from prism_infra.image import ContainerImage, ContainerImageArgs
+from prism_infra.naming import base_name, bucket_prefix
 from prism_infra.policies import invoke_url_policy, to_json
 from prism_infra.storage import PrivateBucket, PrivateBucketArgs
 from prism_infra.tagging import tag_everything
-
-
-def base_name(project: str, stack: str) -> str:
-    """Name stem valid for every service it lands in (S3 and ECR want lowercase, no '_' or '.')."""
-    return re.sub(r"[^a-z0-9-]+", "-", f"{project}-{stack}".lower()).strip("-")[:40]
 
 
 def config_warnings(settings: StackSettings) -> list[str]:
@@ -72,15 +67,20 @@ def build_stack(
     uploads = PrivateBucket(
         "uploads",
         PrivateBucketArgs(
-            f"{name}-uploads-", cors_origins=settings.cors_origins, protect=settings.protect_data
+            bucket_prefix(name, "uploads"),
+            cors_origins=settings.cors_origins,
+            protect=settings.protect_data,
         ),
     )
     processed = PrivateBucket(
-        "processed", PrivateBucketArgs(f"{name}-processed-", protect=settings.protect_data)
+        "processed",
+        PrivateBucketArgs(bucket_prefix(name, "processed"), protect=settings.protect_data),
     )
     rejected = PrivateBucket(
         "rejected",
-        PrivateBucketArgs(f"{name}-rejected-", expire_after_days=settings.rejected_expiration_days),
+        PrivateBucketArgs(
+            bucket_prefix(name, "rejected"), expire_after_days=settings.rejected_expiration_days
+        ),
     )
     api_keys = (
         ApiKeySecret("api-keys", ApiKeySecretArgs(name=name, keys=settings.api_keys))

@@ -21,7 +21,7 @@ PUBLIC: dict[str, Any] = {
     "alertEmail": "ops@example.com",
     "rejectedExpirationDays": 7,
     "uploadsPrefix": "incoming/",
-    "memorySize": 3008,
+    "memorySize": 3538,
     "reservedConcurrency": 5,
 }
 BUCKET = "aws:s3/bucket:Bucket"
@@ -245,10 +245,10 @@ def test_function_is_an_arm64_image_from_the_build(default: Stack) -> None:
 
 def test_function_sizes_come_from_config(default: Stack, public: Stack) -> None:
     d = default.one(FUNCTION).inputs
-    assert (d["memorySize"], d["timeout"], d["ephemeralStorage"]["size"]) == (3538, 120, 1024)
+    assert (d["memorySize"], d["timeout"], d["ephemeralStorage"]["size"]) == (3008, 120, 1024)
     assert d["reservedConcurrentExecutions"] == -1
     p = public.one(FUNCTION).inputs
-    assert (p["memorySize"], p["reservedConcurrentExecutions"]) == (3008, 5)
+    assert (p["memorySize"], p["reservedConcurrentExecutions"]) == (3538, 5)
 
 
 def test_function_logs_json_to_precreated_group_with_retention(default: Stack) -> None:
@@ -444,6 +444,6 @@ def test_resources_are_grouped_in_parented_components(default: Stack) -> None:
     [("prism", "prod", "prism-prod"), ("Prism", "Dev_Eu.1", "prism-dev-eu-1")],
 )
 def test_base_name_is_valid_for_s3_ecr_and_lambda(project: str, stack: str, expected: str) -> None:
-    from prism_infra.stack import base_name
+    from prism_infra.naming import base_name
 
     assert base_name(project, stack) == expected
