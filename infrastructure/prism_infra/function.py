@@ -147,7 +147,7 @@ class ImageFunction(pulumi.ComponentResource):
             f"{name}-url",
             function_name=self.function.name,
             authorization_type=s.function_url_auth,
-            invoke_mode="RESPONSE_STREAM",
+            invoke_mode="BUFFERED",  # matches AWS_LWA_INVOKE_MODE (environment.py)
             cors=(
                 {
                     "allow_origins": list(s.cors_origins),

@@ -124,7 +124,7 @@ def test_dockerfile_adapter_settings_match_the_stack() -> None:
     env = _env()
     for key, value in ADAPTER_ENV.items():
         assert env[key] == value, key
-    assert env["AWS_LWA_INVOKE_MODE"] == "response_stream"
+    assert env["AWS_LWA_INVOKE_MODE"] == "buffered"
     assert env["AWS_LWA_READINESS_CHECK_PATH"] == "/healthz"
 
 

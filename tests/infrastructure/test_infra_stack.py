@@ -310,14 +310,14 @@ def test_environment_follows_config(public: Stack) -> None:
     assert not any(key in json.dumps(env) for key in API_KEYS)
 
 
-def test_adapter_serves_readiness_streaming_and_events(default: Stack) -> None:
+def test_adapter_serves_readiness_buffered_responses_and_events(default: Stack) -> None:
     env = default.one(FUNCTION).inputs["environment"]["variables"]
     assert env["AWS_LWA_PORT"] == "8080"
     assert env["AWS_LWA_READINESS_CHECK_PATH"] == "/healthz"
-    assert env["AWS_LWA_INVOKE_MODE"] == "response_stream"
-    assert (
-        default.one("aws:lambda/functionUrl:FunctionUrl").inputs["invokeMode"] == "RESPONSE_STREAM"
-    )
+    # The function also takes S3 events, whose invokers cannot read a streamed response
+    # (aws-lambda-web-adapter issue 536): buffered, on both the adapter and the URL.
+    assert env["AWS_LWA_INVOKE_MODE"] == "buffered"
+    assert default.one("aws:lambda/functionUrl:FunctionUrl").inputs["invokeMode"] == "BUFFERED"
 
 
 def test_function_role_is_least_privilege(default: Stack) -> None:
