@@ -207,7 +207,7 @@ def test_dashboard_shows_this_function_queue_and_app_metrics(default: Stack) -> 
     ]
     (search,) = lines("Images rejected, by reason")
     assert search[0]["expression"] == (
-        "SEARCH('{Prism/prism-prod,reason,service} MetricName=\"ImagesRejected\"', 'Sum', 300)"
+        "SEARCH('{\"Prism/prism-prod\",reason,service} MetricName=\"ImagesRejected\"', 'Sum', 300)"
     )
 
 
