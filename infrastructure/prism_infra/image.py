@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from prism_infra.build_context import BuildContext, write_build_context
 from prism_infra.build_provider import ImageBuild, ImageBuildArgs
+from prism_infra.build_session import AwsIdentity
 from prism_infra.naming import bucket_prefix
 from prism_infra.policies import (
     assume_role_policy,
@@ -32,6 +33,8 @@ class ContainerImageArgs:
     context_dir: Path  # where the zip is written for upload
     region: pulumi.Input[str]
     log_retention_days: int
+    #: Who the build runs as: the stack's aws:profile and aws:assumeRoles.
+    identity: AwsIdentity = field(default_factory=AwsIdentity)
 
 
 class ContainerImage(pulumi.ComponentResource):
@@ -139,6 +142,7 @@ class ContainerImage(pulumi.ComponentResource):
                 content_hash=args.context.content_hash,
                 repository_url=self.repository.repository_url,
                 region=args.region,
+                identity=args.identity,
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[source, role_policy]),
         )

@@ -16,7 +16,13 @@ from prism_infra.alarms import Alarms, AlarmsArgs
 from prism_infra.api_key_secret import ApiKeySecret, ApiKeySecretArgs
 from prism_infra.app_metrics import metrics_namespace
 from prism_infra.build_context import PROJECT_ROOT, build_context
-from prism_infra.config import StackSettings, read_config
+from prism_infra.build_session import (
+    UNFOLLOWED,
+    AwsIdentity,
+    BuildIdentityError,
+    identity_from_config,
+)
+from prism_infra.config import ConfigError, StackSettings, read_config
 from prism_infra.dashboard import dashboard_body, dashboard_url
 from prism_infra.function import ImageFunction, ImageFunctionArgs
 from prism_infra.image import ContainerImage, ContainerImageArgs
@@ -24,6 +30,22 @@ from prism_infra.naming import base_name, bucket_prefix
 from prism_infra.policies import invoke_url_policy, to_json
 from prism_infra.storage import PrivateBucket, PrivateBucketArgs
 from prism_infra.tagging import tag_everything
+
+
+def read_build_identity() -> AwsIdentity:
+    """The stack's `aws:profile` / `aws:assumeRoles`, for the image build (the edge)."""
+    config = pulumi.Config("aws")
+    for key in UNFOLLOWED:
+        if config.get(key):
+            pulumi.log.warn(
+                f"aws:{key} is set, but the image build cannot use it and runs with the "
+                "profile, assumed roles or default credentials instead; prefer aws:profile"
+            )
+    raw = {key: config.get(key) for key in ("profile", "assumeRole", "assumeRoles")}
+    try:
+        return identity_from_config({k: v for k, v in raw.items() if v})
+    except BuildIdentityError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def config_warnings(settings: StackSettings) -> list[str]:
@@ -60,6 +82,7 @@ def build_stack(
             context_dir=Path(tempfile.gettempdir()) / "prism-build-context",
             region=region,
             log_retention_days=settings.log_retention_days,
+            identity=read_build_identity(),
         ),
     )
     # Originals and variants are user data: protected unless prism:protectData is false.

@@ -141,6 +141,10 @@ def test_buildspec_builds_for_arm64_without_provenance_and_exports_the_digest() 
     assert "--provenance=false" in build.group(0)
     assert "-f Dockerfile.lambda" in build.group(0)
     assert 'docker push "$REPOSITORY_URI:$IMAGE_TAG"' in commands
+    # every build builds and pushes: the provider gives each one a new tag, and an image
+    # found under an old tag would be exactly what a forced rebuild is meant to replace
+    build_phase = spec["phases"]["build"]["commands"]
+    assert [c.split()[:2] for c in build_phase] == [["docker", "build"], ["docker", "push"]]
     assert "IMAGE_DIGEST=" in commands
     # a failure anywhere stops the build instead of running later phases
     assert all(phase.get("on-failure") == "ABORT" for phase in spec["phases"].values())

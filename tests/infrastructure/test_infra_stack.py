@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import pulumi
 import pytest
-from infra_mocks import ACCOUNT, Registered, Stack
+from infra_mocks import ACCOUNT, Registered, Stack, run_stack
 
 from prism.settings import REQUIRED_FOR_S3, load_settings
 from prism_infra.build_provider import PROVIDER_VERSION
+from prism_infra.config import parse_config
 from prism_infra.environment import ADAPTER_ENV
 
 DEFAULTS: dict[str, Any] = {}
@@ -229,6 +232,34 @@ def test_build_runs_after_upload_and_permissions_and_yields_pinned_image(default
     assert default.depends_on(build, default.one("aws:s3/bucketObjectv2:BucketObjectv2"))
     assert default.depends_on(build, default.one("aws:codebuild/project:Project"))
     assert default.depends_on(build, default.named("image-build-policy"))
+
+
+@pytest.fixture
+def aws_config() -> Iterator[dict[str, str]]:
+    """Stack `aws:*` config for one run (as Pulumi passes it: strings, structured as JSON)."""
+    config: dict[str, str] = {}
+    yield config
+    pulumi.runtime.set_all_config({}, secret_keys=[])
+
+
+def test_the_build_runs_as_the_stacks_aws_profile_and_roles(aws_config) -> None:
+    roles = [
+        {"roleArn": "arn:aws:iam::210987654321:role/deployer", "externalId": "x-1"},
+        {"roleArn": "arn:aws:iam::210987654321:role/builder", "duration": "1h"},
+    ]
+    aws_config.update({"aws:profile": "prod-admin", "aws:assumeRoles": json.dumps(roles)})
+    pulumi.runtime.set_all_config(aws_config, secret_keys=[])
+    stack = run_stack(parse_config({}))
+    identity = stack.one("pulumi-python:dynamic/prism:ImageBuild").inputs["aws_identity"]
+    assert identity["profile"] == "prod-admin"
+    assert [r["RoleArn"] for r in identity["roles"]] == [r["roleArn"] for r in roles]
+    assert identity["roles"][0]["ExternalId"] == "x-1"
+    assert identity["roles"][1]["DurationSeconds"] == 3600
+
+
+def test_without_aws_config_the_build_uses_the_default_credentials(default: Stack) -> None:
+    identity = default.one("pulumi-python:dynamic/prism:ImageBuild").inputs["aws_identity"]
+    assert identity == {"profile": "", "roles": []}
 
 
 # --- the function ----------------------------------------------------------------------------
