@@ -31,6 +31,8 @@ class Registered:
     parent: str
     dependencies: set[str] = field(default_factory=set)
     protect: bool = False
+    #: URNs this resource was known by before (its `aliases`), resolved as the engine would.
+    aliases: list[str] = field(default_factory=list)
 
     def policy(self, key: str = "policy") -> dict[str, Any]:
         return json.loads(self.inputs[key])
@@ -111,9 +113,29 @@ class RecordingMonitor(MockMonitor):
                     parent=request.parent,
                     dependencies=deps,
                     protect=bool(request.protect),
+                    aliases=[alias_urn(request, a) for a in request.aliases],
                 )
             )
         return response
+
+
+def _qualified_type(urn: str) -> str:
+    """The parent-type chain of a URN (`a$b$c`), or '' for the root stack."""
+    qualified = urn.split("::")[2]
+    return "" if qualified == "pulumi:pulumi:Stack" else qualified
+
+
+def alias_urn(request, alias) -> str:  # protobuf messages
+    """The URN an alias names: a full URN, or a spec filled in from the resource itself."""
+    if alias.urn:
+        return alias.urn
+    spec = alias.spec
+    parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+    chain = _qualified_type(parent) if parent else ""
+    typ = spec.type or request.type
+    qualified = f"{chain}${typ}" if chain else typ
+    stack, project = spec.stack or pulumi.get_stack(), spec.project or pulumi.get_project()
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{spec.name or request.name}"
 
 
 @dataclass

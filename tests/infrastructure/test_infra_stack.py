@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 import pytest
-from infra_mocks import ACCOUNT, Registered, Stack, run_stack
+from infra_mocks import ACCOUNT, REPO_ROOT, Registered, Stack, run_stack
 
 from prism.settings import REQUIRED_FOR_S3, load_settings
 from prism_infra.build_provider import PROVIDER_VERSION
@@ -83,6 +83,29 @@ def test_declares_every_resource_of_the_stack(default: Stack) -> None:
     # two log groups (build, function), two roles each with one inline policy
     assert len(default.of_type("aws:cloudwatch/logGroup:LogGroup")) == 2
     assert len(default.of_type("aws:iam/rolePolicy:RolePolicy")) == 2
+
+
+def test_stack_outputs_are_exactly_these(default: Stack, public: Stack) -> None:
+    common = {
+        "repository_url": f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/prism-prod",
+        "image_uri": f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/prism-prod@sha256:" + "ab" * 32,
+        "build_id": "prism-prod-image:0f0f-build",
+        "codebuild_project": "prism-prod-image",
+        "source_bucket": "image-source-a1b2c3",
+        "function_name": "prism-prod",
+        "function_arn": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:prism-prod",
+        "function_url": "https://abc123.lambda-url.eu-west-1.on.aws/",
+        "uploads_bucket": "uploads-a1b2c3",
+        "processed_bucket": "processed-a1b2c3",
+        "rejected_bucket": "rejected-a1b2c3",
+        "alerts_topic_arn": f"arn:aws:sns:eu-west-1:{ACCOUNT}:prism-prod-alerts",
+        "dashboard_url": "https://eu-west-1.console.aws.amazon.com/cloudwatch/home"
+        "?region=eu-west-1#dashboards/dashboard/prism-prod",
+        "metrics_namespace": "Prism/prism-prod",
+    }
+    assert {k: v for k, v in default.outputs.items() if k != "invoke_policy"} == common
+    assert set(default.outputs) == {*common, "invoke_policy"}
+    assert set(public.outputs) == {*common, "api_keys_secret_arn"}
 
 
 def test_stack_outputs(default: Stack) -> None:
@@ -486,3 +509,27 @@ def test_base_name_is_valid_for_s3_ecr_and_lambda(project: str, stack: str, expe
     from prism_infra.naming import base_name
 
     assert base_name(project, stack) == expected
+
+
+# --- identity: a refactor must not replace what is deployed ------------------------------
+
+#: The URN of every AWS resource (and the build) as stacks deployed before the infrastructure
+#: was split into components know them. A URN is a resource's identity in the state: a
+#: resource whose URN changes without an alias to its old one is deleted and created again
+#: (a new function URL, emptied buckets).
+DEPLOYED_URNS = REPO_ROOT / "tests" / "infrastructure" / "deployed_urns.json"
+
+
+@pytest.mark.parametrize("config", ["default", "public", "mailed"])
+def test_every_deployed_resource_keeps_its_identity(stack_factory, config: str) -> None:
+    from test_infra_operations import MAILED
+    from test_infra_operations import PUBLIC as OPS_PUBLIC
+
+    raw = {"default": {}, "public": OPS_PUBLIC, "mailed": MAILED}[config]
+    stack = stack_factory(raw)
+    deployed = set(json.loads(DEPLOYED_URNS.read_text())[config])
+    custom = [r for r in stack.resources if not r.type.startswith("prism:")]
+    known_as = {
+        r.urn if r.urn in deployed else next(iter(set(r.aliases) & deployed), r.urn) for r in custom
+    }
+    assert known_as == deployed
