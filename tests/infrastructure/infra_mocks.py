@@ -119,22 +119,19 @@ class RecordingMonitor(MockMonitor):
         return response
 
 
-def _qualified_type(urn: str) -> str:
-    """The parent-type chain of a URN (`a$b$c`), or '' for the root stack."""
-    qualified = urn.split("::")[2]
-    return "" if qualified == "pulumi:pulumi:Stack" else qualified
-
-
 def alias_urn(request, alias) -> str:  # protobuf messages
-    """The URN an alias names: a full URN, or a spec filled in from the resource itself."""
+    """The URN an alias names, by the mock monitor's rule (`MockMonitor.make_urn`: the type is
+    prefixed with the parent's own type only; top-level resources have the root Stack's)."""
     if alias.urn:
         return alias.urn
     spec = alias.spec
-    parent = "" if spec.noParent else (spec.parentUrn or request.parent)
-    chain = _qualified_type(parent) if parent else ""
-    typ = spec.type or request.type
-    qualified = f"{chain}${typ}" if chain else typ
+    parent_type = (
+        "pulumi:pulumi:Stack"
+        if spec.noParent
+        else (spec.parentUrn or request.parent).split("::")[2].split("$")[-1]
+    )
     stack, project = spec.stack or pulumi.get_stack(), spec.project or pulumi.get_project()
+    qualified = f"{parent_type}${spec.type or request.type}"
     return f"urn:pulumi:{stack}::{project}::{qualified}::{spec.name or request.name}"
 
 

@@ -476,7 +476,7 @@ def test_function_url_cors_from_config(public: Stack) -> None:
 def test_uploads_notify_the_function_after_the_permission(stack_factory, config) -> None:
     stack = stack_factory(config)
     prefix = config.get("uploadsPrefix", "uploads/")
-    permission = stack.named("function-s3-invoke")
+    permission = stack.named("trigger-s3-invoke")
     assert permission.inputs["principal"] == "s3.amazonaws.com"
     assert permission.inputs["action"] == "lambda:InvokeFunction"
     assert permission.inputs["sourceArn"] == "arn:aws:s3:::uploads-a1b2c3"
@@ -495,10 +495,33 @@ def test_uploads_notify_the_function_after_the_permission(stack_factory, config)
 
 def test_resources_are_grouped_in_parented_components(default: Stack) -> None:
     components = {r.name: r for r in default.resources if r.type.startswith("prism:")}
-    assert {"image", "function", "uploads", "processed", "rejected"} <= set(components)
+    assert {
+        "image",
+        "function",
+        "url",
+        "trigger",
+        "alarms",
+        "dashboard",
+        "uploads",
+        "processed",
+        "rejected",
+    } <= set(components)
     assert default.one(FUNCTION).parent == components["function"].urn
     assert default.one("aws:codebuild/project:Project").parent == components["image"].urn
     assert default.one(BUCKET, "uploads").parent == components["uploads"].urn
+    # the function, its public URL and its upload trigger are separate concerns
+    url = default.one("aws:lambda/functionUrl:FunctionUrl")
+    assert url.parent == components["url"].urn
+    notification = default.one("aws:s3/bucketNotification:BucketNotification")
+    assert notification.parent == components["trigger"].urn
+    dashboard = default.one("aws:cloudwatch/dashboard:Dashboard")
+    assert dashboard.parent == components["dashboard"].urn
+    # every AWS resource belongs to a component: nothing hangs loose at the top
+    assert all(
+        r.parent in {c.urn for c in components.values()}
+        for r in default.resources
+        if not r.type.startswith("prism:")
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The container image: ECR repository, build context upload, CodeBuild project, the build."""
+"""The container image: ECR repository, build-context upload, CodeBuild project, the build."""
 
 from __future__ import annotations
 
@@ -11,19 +11,12 @@ import pulumi_aws as aws
 from prism_infra.build_context import BuildContext, write_build_context
 from prism_infra.build_provider import ImageBuild, ImageBuildArgs
 from prism_infra.build_session import AwsIdentity
+from prism_infra.components.bucket import PrivateBucket, PrivateBucketArgs
+from prism_infra.components.build_project import build_project
 from prism_infra.naming import bucket_prefix
-from prism_infra.policies import (
-    assume_role_policy,
-    codebuild_policy,
-    ecr_lifecycle_policy,
-    to_json,
-)
-from prism_infra.storage import PrivateBucket, PrivateBucketArgs
+from prism_infra.policies import ecr_lifecycle_policy, to_json
 
-SOURCE_PREFIX = "build-context/"
 KEEP_IMAGES = 10
-#: ARM build host with Docker (privileged mode) for a linux/arm64 image.
-BUILD_IMAGE = "aws/codebuild/amazonlinux-aarch64-standard:3.0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +41,6 @@ class ContainerImage(pulumi.ComponentResource):
     ) -> None:
         super().__init__("prism:image:ContainerImage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-
         self.repository = aws.ecr.Repository(
             f"{name}-repository",
             name=args.name,
@@ -63,75 +55,24 @@ class ContainerImage(pulumi.ComponentResource):
             policy=to_json(ecr_lifecycle_policy(KEEP_IMAGES)),
             opts=child,
         )
-
         self.source_bucket = PrivateBucket(
             f"{name}-source", PrivateBucketArgs(bucket_prefix(args.name, "source")), opts=child
         )
-        zip_path = write_build_context(args.context, args.context_dir)
         source = aws.s3.BucketObjectv2(
             f"{name}-context",
             bucket=self.source_bucket.bucket.id,
             key=args.context.key,
-            source=pulumi.FileAsset(str(zip_path)),
+            source=pulumi.FileAsset(str(write_build_context(args.context, args.context_dir))),
             content_type="application/zip",
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.source_bucket]),
         )
-
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-build-logs",
-            name=f"/aws/codebuild/{args.name}-image",
-            retention_in_days=args.log_retention_days,
-            opts=child,
-        )
-        role = aws.iam.Role(
-            f"{name}-build-role",
-            name_prefix=f"{args.name[:32]}-cb-",
-            assume_role_policy=to_json(assume_role_policy("codebuild.amazonaws.com")),
-            opts=child,
-        )
-        role_policy = aws.iam.RolePolicy(
-            f"{name}-build-policy",
-            role=role.id,
-            policy=pulumi.Output.all(
-                self.source_bucket.bucket.arn, self.repository.arn, log_group.arn
-            ).apply(
-                lambda arns: to_json(
-                    codebuild_policy(
-                        source_bucket_arn=arns[0],
-                        source_prefix=SOURCE_PREFIX,
-                        repository_arn=arns[1],
-                        log_group_arn=arns[2],
-                    )
-                )
-            ),
-            opts=child,
-        )
-        self.project = aws.codebuild.Project(
+        self.project, runs_as_policy = build_project(
             f"{name}-build",
-            name=f"{args.name}-image",  # matches its log group
-            service_role=role.arn,
-            build_timeout=30,
-            source={
-                "type": "S3",
-                # Each build overrides this with the exact context object (by content hash).
-                "location": self.source_bucket.bucket.bucket.apply(
-                    lambda b: f"{b}/{SOURCE_PREFIX}"
-                ),
-                "buildspec": "buildspec.yml",
-            },
-            artifacts={"type": "NO_ARTIFACTS"},
-            environment={
-                "type": "ARM_CONTAINER",
-                "compute_type": "BUILD_GENERAL1_SMALL",
-                "image": BUILD_IMAGE,
-                "image_pull_credentials_type": "CODEBUILD",
-                "privileged_mode": True,  # Docker-in-Docker
-            },
-            logs_config={
-                "cloudwatch_logs": {"status": "ENABLED", "group_name": log_group.name},
-                "s3_logs": {"status": "DISABLED"},
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
+            name=args.name,
+            source_bucket=self.source_bucket.bucket,
+            repository_arn=self.repository.arn,
+            log_retention_days=args.log_retention_days,
+            parent=self,
         )
         self.build = ImageBuild(
             f"{name}-image-build",
@@ -144,7 +85,7 @@ class ContainerImage(pulumi.ComponentResource):
                 region=args.region,
                 identity=args.identity,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[source, role_policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[source, runs_as_policy]),
         )
         self.register_outputs(
             {
