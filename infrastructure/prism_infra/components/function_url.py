@@ -7,8 +7,6 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from prism.api_keys import HEADER as API_KEY_HEADER
-
 #: Methods browsers may call on the function URL when CORS origins are configured.
 CORS_METHODS = ["GET", "POST", "DELETE"]
 CORS_HEADERS = [
@@ -16,7 +14,7 @@ CORS_HEADERS = [
     "content-type",
     "x-amz-date",
     "x-amz-security-token",
-    API_KEY_HEADER,  # a public URL's API key
+    "x-api-key",  # a public URL's API key (the app's API-key header)
 ]
 
 
