@@ -19,6 +19,26 @@ from prism_infra.config import StackSettings
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
+#: Stack configs several test files run (fixtures of the same names, conftest.py).
+KEYS = ["0123456789abcdef0123456789abcdef", "rotation-key-two-0123456789abcdef"]
+PUBLIC: dict[str, Any] = {"functionUrlAuth": "NONE", "apiKeys": KEYS}
+#: Most settings away from their defaults (the `configured` fixture).
+CONFIGURED: dict[str, Any] = {
+    "functionUrlAuth": "NONE",
+    "apiKeys": ["k" * 32, "second-key-for-rotation-0123456789"],
+    "corsOrigins": ["https://app.example.com"],
+    "alertEmail": "ops@example.com",
+    "rejectedExpirationDays": 7,
+    "uploadsPrefix": "incoming/",
+    "memorySize": 3538,
+    "reservedConcurrency": 5,
+}
+MAILED: dict[str, Any] = {
+    "alertEmail": "ops@example.com",
+    "timeout": 60,
+    "alarmThresholds": {"errors": 3, "durationP99Percent": 50, "rejectionRatePercent": 40},
+    "protectData": False,
+}
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
