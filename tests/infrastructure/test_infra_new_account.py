@@ -53,6 +53,11 @@ def refusals(stack: Stack) -> list[str]:
             value = r.inputs.get(key)
             if r.type == typ and isinstance(value, str) and len(value) > limit:
                 found.append(f"{r.name}: {key} is {len(value)} characters (max {limit})")
+    for r in stack.resources:
+        tags = r.inputs.get("tags") or {}
+        found += [
+            f"{r.name}: tag {k} is over 256 characters" for k, v in tags.items() if len(v) > 256
+        ]
     for fn in stack.of_type("aws:lambda/function:Function"):
         memory = fn.inputs["memorySize"]
         if memory > MEMORY_CAP_MB:
