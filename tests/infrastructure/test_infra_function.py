@@ -185,3 +185,30 @@ def test_roles_trust_only_their_service(default: Stack) -> None:
     }
     assert trusts["function-role"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
     assert trusts["image-build-role"][0]["Principal"] == {"Service": "codebuild.amazonaws.com"}
+
+
+def test_only_the_events_route_can_fail_an_invocation(tmp_path) -> None:
+    """The adapter turns the statuses in AWS_LWA_ERROR_STATUS_CODES into a failed invocation,
+    and a function URL answers a failed invocation with a bare 502. So the list holds the
+    events route's retry status and nothing an HTTP route answers: not 500 (unhandled or
+    permanent storage errors) and not 503 (transient storage errors, with Retry-After)."""
+    from prism.core.constants import EVENTS_PATH, RETRY_STATUS
+    from prism.core.settings import load_settings
+    from prism.http.app import create_app
+
+    codes: set[int] = set()
+    for part in ADAPTER_ENV["AWS_LWA_ERROR_STATUS_CODES"].split(","):
+        low, _, high = part.strip().partition("-")
+        codes.update(range(int(low), int(high or low) + 1))
+    assert codes == {RETRY_STATUS}
+    app = create_app(load_settings({"PRISM_STORAGE": "local", "PRISM_DATA_DIR": str(tmp_path)}))
+    http_statuses = {500, 503} | {
+        int(status)
+        for path, operations in app.openapi()["paths"].items()
+        if path != EVENTS_PATH
+        for operation in operations.values()
+        for status in operation["responses"]
+        if status.isdigit()
+    }
+    assert 503 in http_statuses
+    assert not codes & http_statuses

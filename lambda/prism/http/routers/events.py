@@ -45,7 +45,10 @@ def events_router(settings: Settings) -> APIRouter:
             RETRY_STATUS,
             s400="not an S3 notification event (not retried)",
             s403="an HTTP request, not an event from the Lambda Web Adapter",
-            s500="a transient failure: the invocation fails and Lambda retries the event",
+            **{
+                f"s{RETRY_STATUS}": "a transient failure: the invocation fails (the adapter's "
+                "AWS_LWA_ERROR_STATUS_CODES) and Lambda retries the event"
+            },
         ),
     )
     async def handle_events(
