@@ -10,16 +10,21 @@ Idempotent, because S3 delivers events at least once and Lambda retries failures
 
 A bad file is never lost: the original stays where it was uploaded and a rejection record
 says why. Storage failures propagate as StorageError for the caller to turn into a retry.
+An upload sent to POST /images is processed by that request, not again by the S3 event its
+original triggers (service/claims.py).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from prism.core.errors import ImageRejected, TooLarge
 from prism.core.settings import Settings
 from prism.core.telemetry import Stopwatch, Telemetry
+from prism.service import claims
 from prism.storage.base import Storage
 from prism.storage.layout import (
     image_folder,
@@ -88,13 +93,39 @@ def manifest_for(image_id: str, source: SourceRecord, result: VariantSet) -> Man
 
 
 class Ingestor:
-    def __init__(self, storage: Storage, settings: Settings, telemetry: Telemetry) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        settings: Settings,
+        telemetry: Telemetry,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.storage = storage
         self.settings = settings
         self.telemetry = telemetry
+        self.clock = clock
+        self.sleep = sleep
 
-    def handle_upload(self, key: str) -> IngestOutcome:
-        """Process the original at `key` in the uploads bucket (the S3-event path)."""
+    def _settled(
+        self, image_id: str, key: str, etag: str
+    ) -> tuple[IngestOutcome | None, ManifestRecord | None]:
+        """The stored outcome for this very object, if any; and whatever manifest there is."""
+        manifest = read_manifest(self.storage, image_id)
+        if manifest is not None and manifest.source.is_object(key, etag):
+            return IngestOutcome(image_id, "processed", manifest), manifest
+        rejection = read_rejection(self.storage, image_id)
+        if rejection is not None and rejection.source.is_object(key, etag):
+            return IngestOutcome(image_id, "rejected", rejection), manifest
+        return None, manifest
+
+    def handle_upload(self, key: str, *, deadline: float | None = None) -> IngestOutcome:
+        """Process the original at `key` in the uploads bucket (the S3-event path).
+
+        `deadline` (epoch seconds) bounds how long this waits for a POST /images request that
+        is processing the same upload; past it, claims.Busy asks for the event to be retried.
+        """
         image_id = image_id_for_upload(self.settings.uploads_prefix, key)
         if image_id is None:
             raise ValueError(f"{key!r} is not under the uploads prefix")
@@ -105,12 +136,17 @@ class Ingestor:
             # Deleted since the event was sent: nothing left to do.
             return IngestOutcome(image_id, "missing")
         with watch.stage("check"):
-            manifest = read_manifest(self.storage, image_id)
-            if manifest is not None and manifest.source.is_object(key, info.etag):
-                return IngestOutcome(image_id, "processed", manifest)
-            rejection = read_rejection(self.storage, image_id)
-            if rejection is not None and rejection.source.is_object(key, info.etag):
-                return IngestOutcome(image_id, "rejected", rejection)
+            settled, manifest = self._settled(image_id, key, info.etag)
+            if settled is None:
+                settled = claims.await_result(
+                    lambda: self._settled(image_id, key, info.etag)[0],
+                    lambda: claims.read(self.storage, image_id),
+                    give_up=claims.wait_until(deadline, self.clock()),
+                    clock=self.clock,
+                    sleep=self.sleep,
+                )
+            if settled is not None:
+                return settled
             if manifest is not None:
                 # A different upload under this key was processed before. Its variants are
                 # about to be overwritten in place, so its manifest goes first: otherwise a
@@ -131,14 +167,26 @@ class Ingestor:
             return IngestOutcome(image_id, "missing")
         return self._run(image_id, source, data, watch)
 
-    def ingest(self, data: bytes, content_type: str) -> IngestOutcome:
-        """Store a new original sent in a request, then process it (POST /images)."""
+    def ingest(
+        self, data: bytes, content_type: str, *, deadline: float | None = None
+    ) -> IngestOutcome:
+        """Store a new original sent in a request, then process it (POST /images).
+
+        The claim, staked before the original exists, tells the S3 event the original triggers
+        to wait for this request (until `deadline`, its invocation's end) instead of redoing it.
+        """
         image_id = new_image_id()
         key = upload_key(self.settings.uploads_prefix, image_id)
         watch = Stopwatch()
-        with watch.stage("store_original"):
-            etag = self.storage.put("uploads", key, data, content_type)
-        return self._run(image_id, SourceRecord(key, etag), data, watch)
+        claims.stake(self.storage, image_id, claims.claim_until(deadline, self.clock()))
+        try:
+            with watch.stage("store_original"):
+                etag = self.storage.put("uploads", key, data, content_type)
+            return self._run(image_id, SourceRecord(key, etag), data, watch)
+        finally:
+            # Done, or failed in a way this request lived through: the event takes over at
+            # once. A killed request releases nothing; the event waits until the claim ends.
+            claims.release(self.storage, image_id)
 
     def _run(
         self, image_id: str, source: SourceRecord, data: bytes, watch: Stopwatch

@@ -6,6 +6,7 @@ Needs no API key: the route checks itself that the request is a pass-through eve
 
 from __future__ import annotations
 
+import functools
 import json
 
 from fastapi import APIRouter, Depends, Request
@@ -14,9 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from prism.core.constants import RETRY_STATUS
 from prism.core.settings import Settings
 from prism.http import dependencies as deps
-from prism.http.passthrough import is_pass_through
+from prism.http.passthrough import invocation_deadline, is_pass_through
 from prism.http.problems import ProblemError, problem_responses
 from prism.http.schemas import EventRejection, EventResult
+from prism.service.claims import Busy
 from prism.service.events import MalformedEvent, select_uploads
 from prism.storage.base import StorageError
 from prism.storage.records import RejectionRecord
@@ -68,9 +70,11 @@ def events_router(settings: Settings) -> APIRouter:
             # Retrying cannot fix a malformed event, so it is answered as handled (4xx).
             raise ProblemError(400, f"not an S3 event: {exc}", code="bad_event") from None
         result = EventResult(processed=[], rejected=[], missing=[], ignored=selection.ignored)
+        deadline = invocation_deadline(request.headers)
         try:
             for obj in selection.objects:
-                outcome = await run_in_threadpool(svc.ingestor.handle_upload, obj.key)
+                handle = functools.partial(svc.ingestor.handle_upload, obj.key, deadline=deadline)
+                outcome = await run_in_threadpool(handle)
                 if outcome.status == "processed":
                     result.processed.append(outcome.image_id)
                 elif isinstance(outcome.record, RejectionRecord):
@@ -78,14 +82,16 @@ def events_router(settings: Settings) -> APIRouter:
                     result.rejected.append(rejected)
                 else:
                     result.missing.append(outcome.image_id)
-        except StorageError as exc:
+        except (StorageError, Busy) as exc:
             # Fail the invocation (the adapter maps this status to an error) so Lambda
-            # retries; the work done so far is idempotent.
+            # retries; the work done so far is idempotent. Busy: the upload's own POST
+            # /images request is still on it, and by the retry it has finished or died.
             svc.telemetry.logger.warning(
                 "event failed; Lambda will retry", extra={"error": str(exc)}
             )
+            what = "storage failed" if isinstance(exc, StorageError) else "still in progress"
             raise ProblemError(
-                RETRY_STATUS, f"storage failed, retry the event: {exc}", code="retry"
+                RETRY_STATUS, f"{what}, retry the event: {exc}", code="retry"
             ) from None
         finally:
             svc.telemetry.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -13,6 +14,7 @@ from prism.core.settings import Settings
 from prism.core.telemetry import Telemetry
 from prism.http import dependencies as deps
 from prism.http.bodies import parse_multipart, read_capped
+from prism.http.passthrough import invocation_deadline
 from prism.http.problems import ProblemError, problem_responses, rejection_problem
 from prism.http.schemas import Manifest, Pending, manifest_view
 from prism.service import catalog
@@ -102,7 +104,10 @@ async def create_image(
         content_type = upload.content_type or "application/octet-stream"
     if not body:
         raise ProblemError(400, "the image is empty", code="empty_body")
-    outcome = await run_in_threadpool(ingestor.ingest, body, content_type)
+    deadline = invocation_deadline(request.headers)
+    outcome = await run_in_threadpool(
+        functools.partial(ingestor.ingest, body, content_type, deadline=deadline)
+    )
     telemetry.flush()
     if isinstance(outcome.record, RejectionRecord):
         status = outcome.error.status if outcome.error else 422
