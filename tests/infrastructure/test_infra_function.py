@@ -3,6 +3,7 @@ least-privilege roles of the function and the build."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from typing import Any
 
@@ -142,6 +143,15 @@ def test_function_role_is_least_privilege(default: Stack) -> None:
     assert by_sid["Variants"]["Resource"] == ["arn:aws:s3:::processed-a1b2c3/*"]
     assert "s3:PutObject" in by_sid["Rejections"]["Action"]
     assert by_sid["Rejections"]["Resource"] == ["arn:aws:s3:::rejected-a1b2c3/*"]
+    # POST /images notes its claim on an upload there too (prism.service.claims), and drops it
+    from prism.storage.layout import claim_key
+
+    assert fnmatch.fnmatch(
+        f"arn:aws:s3:::rejected-a1b2c3/{claim_key('0' * 32)}", "arn:aws:s3:::rejected-a1b2c3/*"
+    )
+    assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"} <= set(
+        by_sid["Rejections"]["Action"]
+    )
     assert by_sid["DeadLetters"] == {
         "Sid": "DeadLetters",
         "Effect": "Allow",
