@@ -41,21 +41,21 @@ def serve(
     preexec: Callable[[], None] | None = None,
     log_level: str = "WARNING",
 ) -> Iterator[tuple[str, subprocess.Popen[bytes], list[bytes]]]:
-    """`prism serve` on a free port; yields (base URL, process, stderr lines so far)."""
+    """`prism serve` on a free port; yields (base URL, process, output lines so far)."""
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PRISM_", "AWS_"))}
     process = subprocess.Popen(
         [*SERVE, "--port", str(port), "--data", str(data)],
         env=clean | {"PRISM_LOG_LEVEL": log_level} | (env or {}),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         preexec_fn=preexec,
     )
     lines: list[bytes] = []
 
     def drain() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
+        assert process.stdout is not None
+        for line in process.stdout:
             lines.append(line)
 
     reader = threading.Thread(target=drain, daemon=True)
