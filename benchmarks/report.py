@@ -447,7 +447,7 @@ def _memory(infos, contenders, cells) -> list[str]:
 
 def stated_formula() -> tuple[float, float]:
     """(bytes per pixel, baseline MB) of the peak-memory formula in prism/limits.py."""
-    from prism.limits import BASELINE_MB, PEAK_BYTES_PER_PIXEL
+    from prism.core.limits import BASELINE_MB, PEAK_BYTES_PER_PIXEL
 
     return float(PEAK_BYTES_PER_PIXEL), float(BASELINE_MB)
 

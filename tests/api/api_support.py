@@ -12,7 +12,7 @@ import boto3
 from botocore.config import Config
 from PIL import Image
 
-from prism.storage_s3 import S3Storage
+from prism.storage.s3 import S3Storage
 
 SHARED_EVENTS = Path(__file__).resolve().parents[2].parent / "shared" / "events"
 # Keys S3 users really produce; each must survive form-encoding in events and the round trip.

@@ -10,8 +10,8 @@ import pytest
 from api_support import image_bytes
 from fastapi.testclient import TestClient
 
-from prism.app import create_app
-from prism.settings import Settings, load_settings
+from prism.core.settings import Settings, load_settings
+from prism.http.app import create_app
 
 
 @pytest.fixture

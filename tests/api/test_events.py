@@ -13,12 +13,12 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prism.app import create_app
-from prism.events import MalformedEvent, object_created_event, select_uploads
-from prism.keys import image_id_for_upload, is_image_id, new_image_id
-from prism.settings import Settings
-from prism.storage import StorageError
-from prism.storage_local import LocalStorage
+from prism.core.settings import Settings
+from prism.http.app import create_app
+from prism.service.events import MalformedEvent, object_created_event, select_uploads
+from prism.storage.base import StorageError
+from prism.storage.layout import image_id_for_upload, is_image_id, new_image_id
+from prism.storage.local import LocalStorage
 
 
 def deliver(client: TestClient, event: dict[str, Any]) -> Any:

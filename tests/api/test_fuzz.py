@@ -9,8 +9,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from prism.app import create_app
-from prism.settings import load_settings
+from prism.core.settings import load_settings
+from prism.http.app import create_app
 
 
 def _app():  # type: ignore[no-untyped-def]

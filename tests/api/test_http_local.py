@@ -10,10 +10,10 @@ from api_support import assert_problem, function_url_context, image_bytes, pass_
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from prism.app import create_app
-from prism.keys import new_image_id
-from prism.settings import Settings
-from prism.specs import DEFAULT_SPECS
+from prism.core.settings import Settings
+from prism.core.specs import DEFAULT_SPECS
+from prism.http.app import create_app
+from prism.storage.layout import new_image_id
 
 
 def test_healthz(client: TestClient) -> None:

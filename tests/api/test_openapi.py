@@ -17,9 +17,9 @@ from api_support import (
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
-from prism.app import create_app
-from prism.keys import new_image_id
-from prism.settings import Settings, load_settings
+from prism.core.settings import Settings, load_settings
+from prism.http.app import create_app
+from prism.storage.layout import new_image_id
 
 
 @dataclass

@@ -14,10 +14,10 @@ from api_support import ODD_KEYS, assert_problem, pass_through_headers, unreacha
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from prism.app import create_app
-from prism.settings import Settings
-from prism.storage import StorageError
-from prism.storage_s3 import S3Storage
+from prism.core.settings import Settings
+from prism.http.app import create_app
+from prism.storage.base import StorageError
+from prism.storage.s3 import S3Storage
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import httpx
 from api_support import image_bytes
 from PIL import Image
 
-from prism.specs import DEFAULT_SPECS
+from prism.core.specs import DEFAULT_SPECS
 from tests.servers import free_port, wait_until_up
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from prism.settings import ENV_VARS, RETRY_STATUS, SettingsError, load_settings
+from prism.core.constants import RETRY_STATUS
+from prism.core.settings import SettingsError, load_settings
+from prism.core.settings_table import ENV_VARS
 
 S3 = {
     "PRISM_STORAGE": "s3",

@@ -10,8 +10,8 @@ from api_support import ODD_KEYS
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prism.storage import StorageError
-from prism.storage_local import LocalStorage, decode_path, encode_key
+from prism.storage.base import StorageError
+from prism.storage.local import LocalStorage, decode_path, encode_key
 
 keys = st.text(min_size=1, max_size=80).filter(lambda k: "\x00" not in k)
 

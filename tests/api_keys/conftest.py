@@ -10,8 +10,8 @@ import boto3
 import pytest
 from api_keys_support import KEYS
 
-from prism.api_keys import encode_keys
-from prism.settings import Settings, load_settings
+from prism.core.settings import Settings, load_settings
+from prism.http.api_keys import encode_keys
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ from api_keys_support import KEYS
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from prism.api_keys import HEADER
-from prism.app import create_app
-from prism.passthrough import REQUEST_CONTEXT
-from prism.problems import PROBLEM_JSON
-from prism.settings import Settings
+from prism.core.settings import Settings
+from prism.http.api_keys import HEADER
+from prism.http.app import create_app
+from prism.http.passthrough import REQUEST_CONTEXT
+from prism.http.problems import PROBLEM_JSON
 
 WRONG = "wrong-key-0123456789abcdef0123456789"
 UNKNOWN_ID = "0" * 32

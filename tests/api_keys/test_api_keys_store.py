@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from api_keys_support import KEYS
 
-from prism.api_keys import (
+from prism.http.api_keys import (
     ApiKeyError,
     KeyStore,
     decode_keys,

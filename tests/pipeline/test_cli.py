@@ -6,7 +6,7 @@ import sys
 
 from PIL import Image
 
-from prism.cli import main
+from prism.cli.main import main
 
 from .images import encode, marked
 

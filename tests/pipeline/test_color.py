@@ -5,8 +5,8 @@ import io
 import pytest
 from PIL import Image
 
-from prism.pipeline import process
-from prism.specs import VariantSpec
+from prism.core.specs import VariantSpec
+from prism.image.pipeline import make_variants
 
 from .images import encode, p3_to_srgb, rgb_profile
 
@@ -17,7 +17,7 @@ AVIF = VariantSpec("avif", "avif", quality=90)
 
 
 def decoded(data: bytes, spec: VariantSpec = PNG, **kw) -> Image.Image:
-    (variant,) = process(data, (spec,), **kw).variants
+    (variant,) = make_variants(data, (spec,), **kw).variants
     return Image.open(io.BytesIO(variant.data))
 
 

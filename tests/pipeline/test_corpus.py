@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from prism.errors import ImageRejected
-from prism.pipeline import process
+from prism.core.errors import ImageRejected
+from prism.image.pipeline import make_variants
 
 from ..conftest import SHARED
 
@@ -31,7 +31,7 @@ def need(path: Path | None) -> Path:
 @pytest.mark.parametrize("path", corpus("photos"))
 def test_every_photo_is_processed(path):
     data = need(path).read_bytes()
-    result = process(data)  # no rejection: these are all real, valid photos
+    result = make_variants(data)  # no rejection: these are all real, valid photos
     assert result.source.width > 0
     for variant in result.variants:
         out = Image.open(io.BytesIO(variant.data))
@@ -48,7 +48,7 @@ def test_hostile_files_end_in_variants_or_a_typed_rejection(path):
     data = need(path).read_bytes()
     start = time.perf_counter()
     try:
-        result = process(data)
+        result = make_variants(data)
     except ImageRejected as exc:
         assert exc.reason in ("unsupported_format", "too_large", "corrupt")
         assert exc.detail

@@ -7,9 +7,10 @@ import tracemalloc
 import pytest
 from PIL import Image
 
-from prism.errors import CorruptImage, ImageRejected, TooLarge, UnsupportedFormat
-from prism.limits import Limits
-from prism.pipeline import inspect, process
+from prism.core.errors import CorruptImage, ImageRejected, TooLarge, UnsupportedFormat
+from prism.core.limits import Limits
+from prism.image.header import open_image
+from prism.image.pipeline import make_variants
 
 from .images import encode, marked, png_header_only
 
@@ -28,7 +29,7 @@ ACCEPTED = {
 @pytest.mark.parametrize("fmt", ACCEPTED)
 def test_every_allowed_format_is_processed(fmt):
     data = encode(marked((64, 48)), fmt, **ACCEPTED[fmt])
-    result = process(data)
+    result = make_variants(data)
     assert result.source.format == fmt
     assert (result.source.width, result.source.height) == (64, 48)
     assert [v.name for v in result.variants] == ["jpeg85", "jpeg60", "webp", "png", "thumb"]
@@ -43,7 +44,7 @@ def test_mpo_first_frame():
     frames = [marked((64, 48)), Image.new("RGB", (64, 48), "black")]
     buf = io.BytesIO()
     frames[0].save(buf, "MPO", save_all=True, append_images=frames[1:], quality=95)
-    result = process(buf.getvalue())
+    result = make_variants(buf.getvalue())
     assert result.source.format == "MPO"
     assert result.source.frames == 2
     png = Image.open(io.BytesIO(result.variants[3].data)).convert("RGB")
@@ -58,7 +59,7 @@ def test_animation_first_frame_becomes_the_still(fmt, params):
     later = [Image.new("RGB", (32, 32), (0, 255, 0)), Image.new("RGB", (32, 32), (0, 0, 255))]
     buf = io.BytesIO()
     first.save(buf, fmt, save_all=True, append_images=later, duration=100, **params)
-    result = process(buf.getvalue())
+    result = make_variants(buf.getvalue())
     assert result.source.frames == 3
     png = Image.open(io.BytesIO(result.variants[3].data)).convert("RGB")
     assert png.getpixel((16, 16)) == (255, 0, 0)
@@ -80,7 +81,7 @@ def test_animation_first_frame_becomes_the_still(fmt, params):
 )
 def test_non_images_are_rejected_before_any_decoder(data, detected):
     with pytest.raises(UnsupportedFormat) as excinfo:
-        process(data)
+        make_variants(data)
     assert excinfo.value.detected_format == detected
     assert excinfo.value.status == 415
     assert "accepted formats" in excinfo.value.detail
@@ -89,7 +90,7 @@ def test_non_images_are_rejected_before_any_decoder(data, detected):
 def test_formats_pillow_could_read_but_we_do_not_accept():
     for fmt in ("PPM", "TGA", "PCX", "ICO", "QOI" if "QOI" in Image.SAVE else "PPM"):
         with pytest.raises(UnsupportedFormat):
-            process(encode(marked((16, 16)), fmt))
+            make_variants(encode(marked((16, 16)), fmt))
 
 
 def test_pixel_bomb_rejected_from_the_header_without_allocating():
@@ -97,7 +98,7 @@ def test_pixel_bomb_rejected_from_the_header_without_allocating():
     tracemalloc.start()
     start = time.perf_counter()
     with pytest.raises(TooLarge) as excinfo:
-        process(bomb)
+        make_variants(bomb)
     elapsed = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -110,17 +111,17 @@ def test_pixel_bomb_rejected_from_the_header_without_allocating():
 
 def test_pixel_limit_is_configurable():
     data = encode(marked((100, 100)), "PNG")
-    process(data, limits=Limits(max_pixels=10_000))
+    make_variants(data, limits=Limits(max_pixels=10_000))
     with pytest.raises(TooLarge, match="limit is 9,999 pixels"):
-        process(data, limits=Limits(max_pixels=9_999))
+        make_variants(data, limits=Limits(max_pixels=9_999))
     with pytest.raises(TooLarge):
-        inspect(data, Limits(max_pixels=9_999))
+        open_image(data, Limits(max_pixels=9_999))  # from the header alone
 
 
 def test_byte_limit_is_checked_first():
     data = encode(marked((100, 100)), "PNG")
     with pytest.raises(TooLarge, match=f"upload is {len(data):,} bytes"):
-        process(data, limits=Limits(max_input_bytes=len(data) - 1))
+        make_variants(data, limits=Limits(max_input_bytes=len(data) - 1))
 
 
 def test_gif_frame_larger_than_its_canvas_counts():
@@ -129,7 +130,7 @@ def test_gif_frame_larger_than_its_canvas_counts():
     descriptor = data.index(b"\x2c")  # image separator
     data[descriptor + 5 : descriptor + 9] = (60000).to_bytes(2, "little") * 2
     with pytest.raises(ImageRejected) as excinfo:
-        process(bytes(data))
+        make_variants(bytes(data))
     assert isinstance(excinfo.value, TooLarge | CorruptImage)
 
 
@@ -138,7 +139,7 @@ def test_truncated_files_are_typed_as_corrupt(fmt):
     data = encode(marked((256, 256)), fmt, **ACCEPTED[fmt])
     for cut in (len(data) // 2, 40, 12):
         with pytest.raises(ImageRejected) as excinfo:
-            process(data[:cut])
+            make_variants(data[:cut])
         assert isinstance(excinfo.value, CorruptImage | UnsupportedFormat)
         assert excinfo.value.detail
 
@@ -146,10 +147,10 @@ def test_truncated_files_are_typed_as_corrupt(fmt):
 def test_header_that_lies_about_the_format():
     data = b"\xff\xd8\xff" + b"\x00" * 100  # JPEG magic, garbage after
     with pytest.raises(CorruptImage) as excinfo:
-        process(data)
+        make_variants(data)
     assert excinfo.value.detected_format == "JPEG"
 
 
 def test_header_bomb_under_pillows_own_guard_hits_ours():
     with pytest.raises(TooLarge, match=r"10000x10000 \(100,000,000 pixels\)"):
-        process(png_header_only(10_000, 10_000))
+        make_variants(png_header_only(10_000, 10_000))

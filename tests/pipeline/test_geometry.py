@@ -1,8 +1,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prism.geometry import plan
-from prism.specs import VariantSpec
+from prism.core.specs import VariantSpec
+from prism.image.geometry import plan
 
 
 def spec(**kw) -> VariantSpec:
@@ -12,7 +12,7 @@ def spec(**kw) -> VariantSpec:
 def test_full_size_is_identity():
     p = plan(4000, 3000, spec())
     assert p.size == (4000, 3000)
-    assert p.is_identity
+    assert p.box == (0, 0, 4000, 3000)
 
 
 def test_contain_fits_the_box_and_keeps_aspect():

@@ -5,8 +5,8 @@ import io
 import pytest
 from PIL import Image
 
-from prism.pipeline import process
-from prism.specs import VariantSpec
+from prism.core.specs import VariantSpec
+from prism.image.pipeline import make_variants
 
 from .images import FIELD, MARK, encode, marked, oriented
 
@@ -19,7 +19,7 @@ def near(a, b, tol=40):
 
 
 def assert_upright(data: bytes, size=(96, 64)):
-    result = process(data, PNG)
+    result = make_variants(data, PNG)
     assert (result.source.width, result.source.height) == size
     out = Image.open(io.BytesIO(result.variants[0].data)).convert("RGB")
     assert out.size == size
@@ -51,7 +51,7 @@ def test_outputs_carry_no_orientation_or_metadata():
     exif[0x8825] = {1: "N", 2: (52.0, 22.0, 0.0)}  # GPS IFD
     stored = marked().transpose(Image.Transpose.ROTATE_90)
     data = encode(stored, "JPEG", quality=95, exif=exif.tobytes(), icc_profile=b"")
-    result = process(data)
+    result = make_variants(data)
     for variant in result.variants:
         out = Image.open(io.BytesIO(variant.data))
         assert not out.getexif(), f"{variant.name} carries EXIF"
@@ -61,8 +61,6 @@ def test_outputs_carry_no_orientation_or_metadata():
 
 
 @pytest.mark.parametrize("fmt", CONTAINERS)
-def test_inspect_reports_upright_size_without_decoding(fmt):
-    from prism.pipeline import inspect
-
-    info = inspect(oriented(fmt, 6))
+def test_source_reports_upright_size(fmt):
+    info = make_variants(oriented(fmt, 6)).source
     assert (info.width, info.height) == (96, 64)

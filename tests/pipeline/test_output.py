@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageChops
 
-from prism.pipeline import process
-from prism.specs import DEFAULT_SPECS, VariantSpec
+from prism.core.specs import DEFAULT_SPECS, VariantSpec
+from prism.image.pipeline import make_variants
 
 from .images import encode, marked
 
@@ -30,7 +30,9 @@ def test_effort_trades_speed_for_size():
     fractal = Image.effect_mandelbrot(size, (-2, -1.2, 1, 1.2), 60)
     data = encode(Image.merge("RGB", (ramp, fractal, ramp.rotate(180))), "PNG")
     sizes = {
-        effort: len(process(data, (VariantSpec("w", "webp", effort=effort),)).variants[0].data)
+        effort: len(
+            make_variants(data, (VariantSpec("w", "webp", effort=effort),)).variants[0].data
+        )
         for effort in (0, 6)
     }
     assert sizes[6] < sizes[0]
@@ -48,7 +50,7 @@ def noisy(size=(320, 240), mode="RGB") -> Image.Image:
 
 
 def outputs(data: bytes, **kw) -> dict[str, bytes]:
-    return {v.name: v.data for v in process(data, EVERY_FORMAT, **kw).variants}
+    return {v.name: v.data for v in make_variants(data, EVERY_FORMAT, **kw).variants}
 
 
 def test_same_input_gives_byte_identical_outputs():
@@ -70,19 +72,19 @@ def test_serial_and_concurrent_runs_are_byte_identical(fmt):
 def test_png_variants_are_pixel_exact():
     for mode in ("RGB", "RGBA", "L", "LA"):
         src = noisy(mode=mode)
-        png = process(encode(src, "PNG"), (VariantSpec("png", "png"),)).variants[0]
+        png = make_variants(encode(src, "PNG"), (VariantSpec("png", "png"),)).variants[0]
         out = Image.open(io.BytesIO(png.data))
         assert out.format == "PNG"
         assert out.convert(mode).tobytes() == src.tobytes(), mode
     src = noisy()
-    lossless = process(encode(src, "PNG"), (VariantSpec("w", "webp", lossless=True),))
+    lossless = make_variants(encode(src, "PNG"), (VariantSpec("w", "webp", lossless=True),))
     out = Image.open(io.BytesIO(lossless.variants[0].data)).convert("RGB")
     assert ImageChops.difference(out, src).getbbox() is None
 
 
 def test_palette_image_png_stays_small_and_exact():
     src = marked((200, 100)).convert("P", palette=Image.Palette.ADAPTIVE, colors=4)
-    png = process(encode(src, "GIF"), (VariantSpec("png", "png"),)).variants[0]
+    png = make_variants(encode(src, "GIF"), (VariantSpec("png", "png"),)).variants[0]
     out = Image.open(io.BytesIO(png.data))
     assert out.convert("RGB").tobytes() == src.convert("RGB").tobytes()
     assert len(png.data) < 1000  # reduced to a palette, not 60 kB of RGB
@@ -107,7 +109,7 @@ def test_every_variant_decodes_and_respects_its_box(width, height, mode, box, fi
         VariantSpec("boxed", "jpeg", width=box[0], height=box[1], fit=fit),
         VariantSpec("png", "png", width=box[0], height=box[1], fit=fit),
     )
-    result = process(encode(src, fmt), specs)
+    result = make_variants(encode(src, fmt), specs)
     for variant in result.variants:
         out = Image.open(io.BytesIO(variant.data))
         out.load()

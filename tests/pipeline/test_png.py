@@ -8,9 +8,9 @@ import oxipng
 import pytest
 from PIL import Image
 
-from prism import png
-from prism.pipeline import process
-from prism.specs import VariantSpec
+from prism.core.specs import VariantSpec
+from prism.image import png
+from prism.image.pipeline import make_variants
 
 from .images import encode
 from .test_output import noisy
@@ -35,7 +35,7 @@ def _chunks(data: bytes) -> list[tuple[bytes, bytes]]:
 
 
 def _up_reference(raw: bytes, stride: int) -> bytes:
-    """PNG's Up filter written out byte by byte, independently of prism.png."""
+    """PNG's Up filter written out byte by byte, independently of prism.image.png."""
     out, above = bytearray(), bytes(stride)
     for start in range(0, len(raw), stride):
         row = raw[start : start + stride]
@@ -100,7 +100,7 @@ def test_graphic_png_equals_oxipng_from_raw_pixels(mode):
 def test_png_variant_of_a_photo_is_the_decoded_photo_exactly():
     # JPEG source: the photo path. The PNG must hold exactly the pixels the JPEG decodes to.
     data = encode(noisy((333, 222)), "JPEG", quality=90)
-    variant = process(data, (VariantSpec("png", "png"),)).variants[0]
+    variant = make_variants(data, (VariantSpec("png", "png"),)).variants[0]
     decoded = Image.open(io.BytesIO(data)).convert("RGB")
     assert Image.open(io.BytesIO(variant.data)).tobytes() == decoded.tobytes()
 

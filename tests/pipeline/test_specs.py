@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from prism.errors import InvalidSpec
-from prism.specs import DEFAULT_SPECS, VariantSpec, parse_specs
+from prism.core.errors import InvalidSpec
+from prism.core.specs import DEFAULT_SPECS, VariantSpec, parse_specs
 
 
 def test_default_set_is_the_original_design():

@@ -25,11 +25,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from prism.app import create_app
-from prism.events import object_created_event
-from prism.keys import manifest_key, rejection_key
-from prism.settings import load_settings
-from prism.storage import Storage
+from prism.core.settings import load_settings
+from prism.http.app import create_app
+from prism.service.events import object_created_event
+from prism.storage.base import Storage
+from prism.storage.layout import manifest_key, rejection_key
 from tests.reliability.support import PROBLEM, peak_rss_bytes, reset_peak_rss, rss_bytes
 
 CASE_SECONDS = 60

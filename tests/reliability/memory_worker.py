@@ -13,9 +13,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from prism.app import create_app
-from prism.events import object_created_event
-from prism.settings import load_settings
+from prism.core.settings import load_settings
+from prism.http.app import create_app
+from prism.service.events import object_created_event
 from tests.reliability.support import peak_rss_bytes, reset_peak_rss, rss_bytes, small_image
 
 ADAPTER = {"content-type": "application/json", "x-amzn-request-context": "null"}

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from prism.specs import DEFAULT_SPECS
+from prism.core.specs import DEFAULT_SPECS
 from tests.reliability.support import (
     AWS_ENV,
     CORPUS,

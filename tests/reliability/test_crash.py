@@ -25,11 +25,11 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from prism.app import create_app
-from prism.events import object_created_event
-from prism.settings import load_settings
-from prism.specs import DEFAULT_SPECS
-from prism.storage_local import LocalStorage
+from prism.core.settings import load_settings
+from prism.core.specs import DEFAULT_SPECS
+from prism.http.app import create_app
+from prism.service.events import object_created_event
+from prism.storage.local import LocalStorage
 from tests.reliability.support import REPO, photo_like, prism_serve, small_image, write_result
 
 KEY = "uploads/photo.jpg"

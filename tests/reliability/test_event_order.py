@@ -19,9 +19,9 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from prism.app import create_app
-from prism.events import object_created_event
-from prism.settings import load_settings
+from prism.core.settings import load_settings
+from prism.http.app import create_app
+from prism.service.events import object_created_event
 from tests.reliability.support import bucket_env, small_image, write_result
 
 ADAPTER = {"content-type": "application/json", "x-amzn-request-context": "null"}

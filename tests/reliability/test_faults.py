@@ -20,10 +20,11 @@ import pytest
 from botocore.config import Config
 from fastapi.testclient import TestClient
 
-from prism.app import create_app
-from prism.events import object_created_event
-from prism.settings import RETRY_STATUS, load_settings
-from prism.storage_s3 import S3Storage, default_client
+from prism.core.constants import RETRY_STATUS
+from prism.core.settings import load_settings
+from prism.http.app import create_app
+from prism.service.events import object_created_event
+from prism.storage.s3 import S3Storage, default_client
 from tests.reliability.fault_proxy import FaultProxy, fault_proxy
 from tests.reliability.lambda_async import AsyncInvoker, error_statuses
 from tests.reliability.support import PROBLEM, bucket_env, small_image, write_result
@@ -47,7 +48,7 @@ def proxied_app(
     max_attempts: int | None = None,
 ) -> TestClient:
     """The app on S3 storage whose client goes through the proxy: the production client
-    (prism.storage_s3.default_client), optionally with a shorter timeout or fewer attempts
+    (prism.storage.s3.default_client), optionally with a shorter timeout or fewer attempts
     to keep the test fast."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
     client = default_client()

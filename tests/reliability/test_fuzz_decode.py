@@ -1,9 +1,9 @@
-"""Fuzzing the decode-and-variants entry point (`prism.pipeline.process`) with hypothesis.
+"""Fuzzing the entry point of decode and variants (`prism.image.pipeline.make_variants`).
 
 Seeds: small files from ../shared/corpus (when present) and images generated here in every
 allowed format (always). Mutations: bit flips, byte overwrites with boundary values,
 truncations, splices of a slice from another seed, and PNG chunk shuffles/duplications.
-The property: `process` returns variants that decode at their stated sizes, or raises an
+The property: `make_variants` returns variants that decode at their stated sizes, or raises an
 `ImageRejected` with a known reason, never anything else (and never crashes the process).
 
 Default run: PRISM_FUZZ_DECODE_EXAMPLES (1000) examples, well under two minutes. For a long
@@ -25,10 +25,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from prism.errors import ImageRejected
-from prism.limits import Limits
-from prism.pipeline import process
-from prism.sniff import sniff
+from prism.core.errors import ImageRejected
+from prism.core.limits import Limits
+from prism.image.pipeline import make_variants
+from prism.image.sniff import sniff
 from tests.reliability.support import corpus_files, small_image, write_result
 
 EXAMPLES = int(os.environ.get("PRISM_FUZZ_DECODE_EXAMPLES", "1000"))
@@ -130,7 +130,7 @@ def check(data: bytes) -> None:
     start = time.perf_counter()
     STATS["examples"] += 1
     try:
-        result = process(data, limits=LIMITS)
+        result = make_variants(data, limits=LIMITS)
     except ImageRejected as exc:
         assert exc.reason in REASONS, exc
         assert exc.detail
@@ -147,7 +147,7 @@ def check(data: bytes) -> None:
 def test_seeds_are_mostly_valid() -> None:
     """The control: unmutated generated seeds all process, so mutations start from images."""
     for data in seeds()[:12]:
-        process(data, limits=LIMITS)
+        make_variants(data, limits=LIMITS)
 
 
 @settings(

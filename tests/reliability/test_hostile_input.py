@@ -20,8 +20,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from prism.app import create_app
-from prism.settings import Settings, load_settings
+from prism.core.settings import Settings, load_settings
+from prism.http.app import create_app
 from tests.reliability.support import (
     MB,
     PROBLEM,

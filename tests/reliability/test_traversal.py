@@ -23,11 +23,11 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prism.app import create_app
-from prism.events import object_created_event
-from prism.settings import Settings, load_settings
-from prism.storage import Bucket, ObjectInfo
-from prism.storage_local import LocalStorage, encode_key
+from prism.core.settings import Settings, load_settings
+from prism.http.app import create_app
+from prism.service.events import object_created_event
+from prism.storage.base import Bucket, ObjectInfo
+from prism.storage.local import LocalStorage, encode_key
 from tests.reliability.support import PROBLEM, serve_in_thread, small_image, write_result
 
 ADAPTER = {"content-type": "application/json", "x-amzn-request-context": "null"}
