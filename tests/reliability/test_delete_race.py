@@ -193,7 +193,6 @@ def race(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Race]:
 SCHEDULES = st.lists(st.integers(0, 1), max_size=60)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 1, not fixed yet")
 @settings(
     max_examples=30,
     deadline=None,
@@ -207,7 +206,6 @@ def test_delete_sticks_under_every_interleaving_with_processing(
 
 
 @pytest.mark.parametrize("delete_after", range(0, 30, 3))
-@pytest.mark.xfail(strict=False, reason="issue 17 item 1: some offsets pass today")
 def test_delete_after_each_step_of_processing(race: Race, delete_after: int) -> None:
     """The same, exhaustively: the event runs `delete_after` storage calls, then DELETE runs
     to the end, then the event finishes."""

@@ -8,6 +8,11 @@ Idempotent, because S3 delivers events at least once and Lambda retries failures
 - a manifest (or rejection record) already written for the very same object (same etag) makes
   a re-delivered event a no-op.
 
+A DELETE may run while an upload is processed. It removes the original first, so the original
+is checked again once the manifest (or rejection record) is written: if it is gone, whatever
+this run wrote is removed again and the upload counts as missing. Whatever the interleaving,
+a deleted image stays deleted and no manifest outlives its variants.
+
 A bad file is never lost: the original stays where it was uploaded and a rejection record
 says why. Storage failures propagate as StorageError for the caller to turn into a retry.
 """
@@ -161,7 +166,13 @@ class Ingestor:
             for rendered, entry in zip(result.variants, manifest.variants, strict=True):
                 self.storage.put("processed", entry.key, rendered.data, entry.content_type)
         with watch.stage("store_manifest"):
+            # Checked before the commit point too, so a deleted image's manifest rarely
+            # appears even for a moment; the check after it is the one that decides.
+            if self._deleted(source):
+                return self._undo(image_id)
             write_manifest(self.storage, manifest)
+            if self._deleted(source):
+                return self._undo(image_id)
         with watch.stage("cleanup"):
             # After the commit point: an earlier rejection, and variants an older spec list
             # made, are now stale.
@@ -187,6 +198,8 @@ class Ingestor:
     ) -> IngestOutcome:
         record = RejectionRecord.of(image_id, source, size, error)
         write_rejection(self.storage, record)
+        if self._deleted(source):
+            return self._undo(image_id)
         # A previous, different upload under this key may have been processed: its manifest
         # goes first, so no manifest ever outlives its variants.
         self.storage.delete("processed", [manifest_key(image_id)])
@@ -195,3 +208,16 @@ class Ingestor:
         )
         self.telemetry.rejected(image_id, reason=error.reason, detail=error.detail, bytes_in=size)
         return IngestOutcome(image_id, "rejected", record, error=error)
+
+    def _deleted(self, source: SourceRecord) -> bool:
+        """Whether the original went away while this run worked (a DELETE)."""
+        return self.storage.head("uploads", source.key) is None
+
+    def _undo(self, image_id: str) -> IngestOutcome:
+        """Remove what a run wrote for an image deleted meanwhile, manifest first."""
+        self.storage.delete("processed", [manifest_key(image_id)])
+        self.storage.delete(
+            "processed", self.storage.list_keys("processed", image_folder(image_id))
+        )
+        self.storage.delete("rejected", [rejection_key(image_id)])
+        return IngestOutcome(image_id, "missing")
