@@ -14,6 +14,7 @@ from prism.core.settings import Settings, load_settings
 from prism.core.telemetry import Telemetry
 from prism.http import problems
 from prism.http.api_keys import KeyStore, secrets_manager_loader
+from prism.http.bound_host import BoundHost
 from prism.http.dependencies import Services, open_storage
 from prism.http.routers import docs, events, health, images, local_uploads, uploads
 from prism.service.processing import Ingestor
@@ -59,4 +60,5 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     app.include_router(docs.router)
     if local:
         app.include_router(local_uploads.router)
+        app.add_middleware(BoundHost)
     return app

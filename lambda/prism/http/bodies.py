@@ -26,7 +26,17 @@ async def read_capped(request: Request, cap: int, too_big: str) -> bytes:
     return b"".join(chunks)
 
 
-async def parse_multipart(request: Request, body: bytes) -> dict[str, str | UploadFile]:
+def media_type(request: Request) -> str:
+    """The request's media type, lower-cased and without parameters (RFC 9110: media types
+    are case-insensitive)."""
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+async def parse_multipart_items(
+    request: Request, body: bytes
+) -> list[tuple[str, str | UploadFile]]:
+    """Every part of a multipart/form-data body, in order, repeats included."""
+
     async def once() -> AsyncIterator[bytes]:
         yield body
 
@@ -36,4 +46,8 @@ async def parse_multipart(request: Request, body: bytes) -> dict[str, str | Uplo
         raise ProblemError(
             400, f"malformed multipart/form-data body: {exc}", code="bad_form"
         ) from None
-    return dict(form.items())
+    return form.multi_items()
+
+
+async def parse_multipart(request: Request, body: bytes) -> dict[str, str | UploadFile]:
+    return dict(await parse_multipart_items(request, body))

@@ -137,7 +137,12 @@ class Ingestor:
         return self._run(image_id, source, data, watch)
 
     def ingest(self, data: bytes, content_type: str) -> IngestOutcome:
-        """Store a new original sent in a request, then process it (POST /images)."""
+        """Store a new original sent in a request, then process it (POST /images).
+
+        Raises TooLarge, storing nothing, for a body over the upload limit."""
+        limit = self.settings.limits.max_input_bytes
+        if len(data) > limit:
+            raise TooLarge(f"the image is {len(data)} bytes; the limit is {limit} bytes")
         image_id = new_image_id()
         key = upload_key(self.settings.uploads_prefix, image_id)
         watch = Stopwatch()
