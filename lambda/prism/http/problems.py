@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -24,6 +25,7 @@ from prism.storage.base import StorageError
 from prism.storage.records import RejectionRecord
 
 PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger("prism.http")
 
 
 class Problem(BaseModel):
@@ -168,6 +170,7 @@ def install(app: FastAPI) -> None:
 
     async def on_storage(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StorageError)
+        logger.warning("storage failed: %s", exc, extra={"path": request.url.path})
         if exc.transient:
             return problem_response(
                 request,

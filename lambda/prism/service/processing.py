@@ -19,13 +19,15 @@ says why. Storage failures propagate as StorageError for the caller to turn into
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from prism.core.errors import ImageRejected, TooLarge
 from prism.core.settings import Settings
 from prism.core.telemetry import Stopwatch, Telemetry
-from prism.storage.base import Storage
+from prism.storage.base import Storage, StorageError
 from prism.storage.layout import (
     image_folder,
     image_id_for_upload,
@@ -148,7 +150,13 @@ class Ingestor:
         watch = Stopwatch()
         with watch.stage("store_original"):
             etag = self.storage.put("uploads", key, data, content_type)
-        return self._run(image_id, SourceRecord(key, etag), data, watch)
+        try:
+            return self._run(image_id, SourceRecord(key, etag), data, watch)
+        except StorageError:
+            # The caller learns no id: leave nothing behind that would read 202 forever.
+            with contextlib.suppress(StorageError):
+                self.storage.delete("uploads", [key])
+            raise
 
     def _run(
         self, image_id: str, source: SourceRecord, data: bytes, watch: Stopwatch
@@ -167,10 +175,10 @@ class Ingestor:
             return self._reject(image_id, source, len(data), error)
 
         manifest = manifest_for(image_id, source, result)
-        with watch.stage("store_variants"):
+        with watch.stage("store_variants"), self._undone_on_failure(image_id):
             for rendered, entry in zip(result.variants, manifest.variants, strict=True):
                 self.storage.put("processed", entry.key, rendered.data, entry.content_type)
-        with watch.stage("store_manifest"):
+        with watch.stage("store_manifest"), self._undone_on_failure(image_id):
             # Checked before the commit point too, so a deleted image's manifest rarely
             # appears even for a moment; the check after it is the one that decides.
             if self._deleted(source):
@@ -213,6 +221,16 @@ class Ingestor:
         )
         self.telemetry.rejected(image_id, reason=error.reason, detail=error.detail, bytes_in=size)
         return IngestOutcome(image_id, "rejected", record, error=error)
+
+    @contextlib.contextmanager
+    def _undone_on_failure(self, image_id: str) -> Iterator[None]:
+        """A storage failure part-way (a full disk) leaves no half-written variants."""
+        try:
+            yield
+        except StorageError:
+            with contextlib.suppress(StorageError):
+                self._undo(image_id)
+            raise
 
     def _deleted(self, source: SourceRecord) -> bool:
         """Whether the original went away while this run worked (a DELETE)."""
