@@ -146,7 +146,6 @@ def test_a_full_disk_is_503_and_leaves_nothing_half_written(tmp_path: Path) -> N
 # --- item 2 -----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 2, not fixed yet")
 def test_an_acknowledged_upload_survives_kill_9(tmp_path: Path) -> None:
     data = tmp_path / "data"
     big = photo_like(4000, 3000)  # takes the server a second or more to process
