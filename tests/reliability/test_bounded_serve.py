@@ -128,7 +128,6 @@ def concurrent_vs_single(tmp_path: Path, width: int, height: int, memory_mb: int
     }
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 7, not fixed yet")
 def test_eight_concurrent_uploads_cost_about_one(tmp_path: Path) -> None:
     # 6 MP each; a budget that admits one at a time (the model: ~230 MB per image).
     figures = concurrent_vs_single(tmp_path, 3000, 2000, memory_mb=640)
@@ -137,7 +136,6 @@ def test_eight_concurrent_uploads_cost_about_one(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 17 item 7, not fixed yet")
 def test_eight_concurrent_50_mp_uploads_stay_within_the_budget(tmp_path: Path) -> None:
     figures = concurrent_vs_single(tmp_path, 10_000, 5_000, memory_mb=3538)
     write_result("bounded_serve_50mp", figures)

@@ -112,6 +112,15 @@ SETTINGS: tuple[Setting, ...] = (
         bounds=(1, 2**31),
     ),
     Setting(
+        "PRISM_MEMORY_MB",
+        "memory_mb",
+        "int",
+        2048,
+        "memory (MB) images are admitted against: several are processed at once only while"
+        " their modelled peaks fit (default: the function's memory on Lambda, else 2048).",
+        bounds=(128, 1_048_576),
+    ),
+    Setting(
         "PRISM_UPLOAD_URL_TTL",
         "upload_url_ttl",
         "int",

@@ -16,7 +16,7 @@ from functools import cache
 
 from PIL import Image, UnidentifiedImageError
 
-from prism.core.errors import CorruptImage, TooLarge, UnsupportedFormat
+from prism.core.errors import CorruptImage, ImageRejected, TooLarge, UnsupportedFormat
 from prism.core.limits import Limits
 from prism.image.sniff import ALLOWED, describe, sniff
 
@@ -124,6 +124,16 @@ def open_image(data: bytes, limits: Limits) -> Image.Image:
         raise CorruptImage(f"invalid {fmt} header: {exc}", detected_format=fmt) from None
     _check_pixels(im, limits, im.format or fmt)
     return im
+
+
+def declared_pixels(data: bytes, limits: Limits) -> int:
+    """Pixels of the first frame, from the header alone; 0 for a file the pipeline will
+    refuse anyway (it says why)."""
+    try:
+        with open_image(data, limits) as im:
+            return im.width * im.height
+    except ImageRejected:
+        return 0
 
 
 def _walk_frames(im: Image.Image, stop: int) -> int:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Literal
 from prism.core.errors import ImageRejected, TooLarge
 from prism.core.settings import Settings
 from prism.core.telemetry import Stopwatch, Telemetry
+from prism.service.admission import MemoryBudget, Overloaded
 from prism.storage.base import Storage, StorageError
 from prism.storage.layout import (
     image_folder,
@@ -94,11 +95,16 @@ def manifest_for(image_id: str, source: SourceRecord, result: VariantSet) -> Man
     )
 
 
+#: How long POST /images waits for memory to process its image before answering 503.
+ADMISSION_WAIT_S = 30.0
+
+
 class Ingestor:
     def __init__(self, storage: Storage, settings: Settings, telemetry: Telemetry) -> None:
         self.storage = storage
         self.settings = settings
         self.telemetry = telemetry
+        self.budget = MemoryBudget(settings.memory_mb)
 
     def handle_upload(self, key: str) -> IngestOutcome:
         """Process the original at `key` in the uploads bucket (the S3-event path)."""
@@ -136,7 +142,8 @@ class Ingestor:
             data = self.storage.get("uploads", key)
         if data is None:
             return IngestOutcome(image_id, "missing")
-        return self._run(image_id, source, data, watch)
+        # An event waits for memory as long as it takes: it has no caller to answer.
+        return self._run(image_id, source, data, watch, wait=None)
 
     def ingest(self, data: bytes, content_type: str) -> IngestOutcome:
         """Store a new original sent in a request, then process it (POST /images).
@@ -151,23 +158,30 @@ class Ingestor:
         with watch.stage("store_original"):
             etag = self.storage.put("uploads", key, data, content_type)
         try:
-            return self._run(image_id, SourceRecord(key, etag), data, watch)
-        except StorageError:
+            return self._run(image_id, SourceRecord(key, etag), data, watch, ADMISSION_WAIT_S)
+        except (StorageError, Overloaded):
             # The caller learns no id: leave nothing behind that would read 202 forever.
             with contextlib.suppress(StorageError):
                 self.storage.delete("uploads", [key])
             raise
 
     def _run(
-        self, image_id: str, source: SourceRecord, data: bytes, watch: Stopwatch
+        self,
+        image_id: str,
+        source: SourceRecord,
+        data: bytes,
+        watch: Stopwatch,
+        wait: float | None,
     ) -> IngestOutcome:
         settings = self.settings
         try:
             # Imported here, not at module load: Pillow, LittleCMS and oxipng are not needed
             # to start the app and answer /healthz (cold start).
+            from prism.image.header import declared_pixels
             from prism.image.pipeline import make_variants
 
-            with watch.stage("process"):
+            pixels = declared_pixels(data, settings.limits)
+            with self.budget.hold(pixels, wait), watch.stage("process"):
                 result = make_variants(
                     data, settings.variants, settings.limits, background=settings.background
                 )
