@@ -127,7 +127,6 @@ def test_an_unreadable_secret_is_read_with_backoff_and_its_cause_logged(
     assert "try again shortly" not in body["detail"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 10, not fixed yet")
 def test_query_strings_with_credentials_never_reach_the_access_log(tmp_path: Path) -> None:
     secrets = ("SEKRET-api-key-1234", "SIGNATURE-abcdef", "CREDENTIAL-xyz")
     with serve(tmp_path / "data", log_level="INFO") as (base, _, lines):

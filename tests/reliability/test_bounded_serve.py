@@ -178,7 +178,6 @@ def closed_by_server(sock: socket.socket) -> bool:
         return True
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 8, not fixed yet")
 def test_slow_clients_are_timed_out_and_healthz_stays_up(tmp_path: Path) -> None:
     with serve(tmp_path / "data", preexec=limit_fds(256)) as (base, _, lines):
         port = int(base.rsplit(":", 1)[1])
@@ -206,7 +205,6 @@ def test_slow_clients_are_timed_out_and_healthz_stays_up(tmp_path: Path) -> None
     assert len(lines) < 100, b"".join(lines[-20:]).decode(errors="replace")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 8, not fixed yet")
 def test_a_client_gone_mid_body_logs_no_traceback(tmp_path: Path) -> None:
     with serve(tmp_path / "data") as (base, _, lines):
         port = int(base.rsplit(":", 1)[1])

@@ -37,5 +37,14 @@ def run(args: argparse.Namespace) -> int:
         daemon=True,
     ).start()
     print(f"prism: serving on http://{args.host}:{args.port} with data in {data_dir}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
+    from prism.cli.server import bounded_protocol, raise_fd_limit
+
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level.lower(),
+        http=bounded_protocol(raise_fd_limit()),
+        timeout_keep_alive=5,
+    )
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from prism import __version__
+from prism.core import log_filters
 from prism.core.settings import Settings, load_settings
 from prism.core.telemetry import Telemetry
 from prism.http import problems
@@ -24,6 +25,7 @@ from prism.storage.local import LocalStorage
 
 def create_app(settings: Settings | None = None, *, storage: Storage | None = None) -> FastAPI:
     settings = settings if settings is not None else load_settings()
+    log_filters.install()  # no credentials in access logs; floods of one error throttled
     storage = storage if storage is not None else open_storage(settings)
     telemetry = Telemetry(settings.log_level)
     keys = None

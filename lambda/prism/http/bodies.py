@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartParser
+from starlette.requests import ClientDisconnect
 
 from prism.http.problems import ProblemError
 
@@ -18,11 +19,18 @@ async def read_capped(request: Request, cap: int, too_big: str) -> bytes:
         raise ProblemError(413, too_big, code="request_too_large")
     chunks: list[bytes] = []
     total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > cap:
-            raise ProblemError(413, too_big, code="request_too_large")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > cap:
+                raise ProblemError(413, too_big, code="request_too_large")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The client went away mid-body (or was timed out): nobody hears the answer, and
+        # it is no fault of ours to log a traceback about.
+        raise ProblemError(
+            400, "the client disconnected mid-body", code="incomplete_body"
+        ) from None
     return b"".join(chunks)
 
 
