@@ -59,7 +59,6 @@ def hung(moto_endpoint: str) -> Iterator[FaultProxy]:
         yield proxy
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 9, not fixed yet")
 def test_a_hung_s3_is_503_before_the_invocation_deadline(
     hung: FaultProxy, buckets: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

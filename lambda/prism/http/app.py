@@ -16,6 +16,7 @@ from prism.core.telemetry import Telemetry
 from prism.http import problems
 from prism.http.api_keys import KeyStore, secrets_manager_loader
 from prism.http.bound_host import BoundHost
+from prism.http.deadline import InvocationDeadline
 from prism.http.dependencies import Services, open_storage
 from prism.http.routers import docs, events, health, images, local_uploads, uploads
 from prism.service.processing import Ingestor
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     app.include_router(uploads.router)
     app.include_router(events.events_router(settings))
     app.include_router(docs.router)
+    app.add_middleware(InvocationDeadline)
     if local:
         app.include_router(local_uploads.router)
         app.add_middleware(BoundHost)
