@@ -109,7 +109,6 @@ def keyed_app(tmp_path: Path, arn: str) -> Any:
 MISSING_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:no-such-secret-AbCdEf"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 10, not fixed yet")
 def test_an_unreadable_secret_is_read_with_backoff_and_its_cause_logged(
     tmp_path: Path, secret_calls: list[dict[str, Any]], caplog: pytest.LogCaptureFixture
 ) -> None:
