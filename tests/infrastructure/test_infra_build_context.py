@@ -111,7 +111,7 @@ def test_new_shipped_file_changes_the_hash_but_junk_does_not(tree: Path) -> None
 
 def test_renaming_a_file_changes_the_hash(tree: Path) -> None:
     before = build_context(tree).content_hash
-    (tree / "lambda" / "prism" / "limits.py").rename(tree / "lambda" / "prism" / "limitz.py")
+    (tree / "lambda" / "prism" / "core" / "limits.py").rename(tree / "lambda/prism/core/limitz.py")
     assert build_context(tree).content_hash != before
 
 

@@ -30,7 +30,8 @@ from prism.http.app import create_app
 from prism.service.events import object_created_event
 from prism.storage.base import Storage
 from prism.storage.layout import manifest_key, rejection_key
-from tests.reliability.support import PROBLEM, peak_rss_bytes, reset_peak_rss, rss_bytes
+from tests.reliability.paths import PROBLEM
+from tests.reliability.procstats import peak_rss_bytes, reset_peak_rss, rss_bytes
 
 CASE_SECONDS = 60
 REASONS = {"unsupported_format", "too_large", "corrupt", "empty_body"}

@@ -29,7 +29,9 @@ from prism.core.errors import ImageRejected
 from prism.core.limits import Limits
 from prism.image.pipeline import make_variants
 from prism.image.sniff import sniff
-from tests.reliability.support import corpus_files, small_image, write_result
+from tests.images import small_image
+from tests.reliability.paths import corpus_files
+from tests.reliability.results import at_session_end
 
 EXAMPLES = int(os.environ.get("PRISM_FUZZ_DECODE_EXAMPLES", "1000"))
 LONG_EXAMPLES = int(os.environ.get("PRISM_FUZZ_DECODE_LONG_EXAMPLES", "20000"))
@@ -172,10 +174,8 @@ def test_long_fuzz(data: bytes) -> None:
     check(data)
 
 
-def test_zz_record_stats() -> None:
+@at_session_end("fuzz-decode")
+def _fuzz_decode_summary() -> dict[str, Any] | None:
     if not STATS["examples"]:
-        pytest.skip("no fuzz example ran in this session")
-    write_result(
-        "fuzz-decode",
-        STATS | {"seeds": len(seeds()), "max_pixels": LIMITS.max_pixels},
-    )
+        return None  # no fuzz example ran in this session
+    return STATS | {"seeds": len(seeds()), "max_pixels": LIMITS.max_pixels}

@@ -17,13 +17,10 @@ import pytest
 from PIL import Image
 
 from prism.core.limits import Limits, peak_memory_mb
-from tests.reliability.support import (
-    MB,
-    REPO,
-    default_lambda_memory_mb,
-    photo_like,
-    write_result,
-)
+from tests.images import photo_like
+from tests.reliability.paths import MB, REPO
+from tests.reliability.procstats import default_lambda_memory_mb
+from tests.reliability.results import write_result
 
 HEADROOM = 0.25
 WORKER = [sys.executable, "-m", "tests.reliability.memory_worker"]

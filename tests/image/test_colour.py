@@ -7,8 +7,7 @@ from PIL import Image
 
 from prism.core.specs import VariantSpec
 from prism.image.pipeline import make_variants
-
-from .images import encode, p3_to_srgb, rgb_profile
+from tests.images import encode, p3_to_srgb, rgb_profile
 
 PNG = VariantSpec("png", "png")
 JPEG = VariantSpec("jpeg", "jpeg", quality=95)

@@ -6,12 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
-from api_support import ODD_KEYS
 from hypothesis import given
 from hypothesis import strategies as st
 
 from prism.storage.base import StorageError
 from prism.storage.local import LocalStorage, decode_path, encode_key
+from tests.odd_keys import ODD_KEYS
 
 keys = st.text(min_size=1, max_size=80).filter(lambda k: "\x00" not in k)
 

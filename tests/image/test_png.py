@@ -11,9 +11,7 @@ from PIL import Image
 from prism.core.specs import VariantSpec
 from prism.image import png
 from prism.image.pipeline import make_variants
-
-from .images import encode
-from .test_output import noisy
+from tests.images import encode, noisy
 
 MODES = ("L", "LA", "RGB", "RGBA")
 # Sizes around the 64-row strips the photo path filters in, and single rows/columns.

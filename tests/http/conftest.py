@@ -7,11 +7,11 @@ from pathlib import Path
 
 import boto3
 import pytest
-from api_support import image_bytes
 from fastapi.testclient import TestClient
 
 from prism.core.settings import Settings, load_settings
 from prism.http.app import create_app
+from tests.images import image_bytes
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ from PIL import Image
 
 from prism.core.specs import VariantSpec
 from prism.image.pipeline import make_variants
-
-from .images import FIELD, MARK, encode, marked, oriented
+from tests.images import FIELD, MARK, encode, marked, oriented
 
 PNG = (VariantSpec("png", "png"),)
 CONTAINERS = ["JPEG", "PNG", "WEBP", "TIFF", "AVIF", "HEIF"]

@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import httpx
-from api_support import image_bytes
 from PIL import Image
 
 from prism.core.specs import DEFAULT_SPECS
+from tests.images import image_bytes
 from tests.servers import free_port, wait_until_up
 
 

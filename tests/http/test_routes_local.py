@@ -6,14 +6,15 @@ import io
 import json
 from collections.abc import Callable
 
-from api_support import assert_problem, function_url_context, image_bytes, pass_through_headers
 from fastapi.testclient import TestClient
+from http_support import assert_problem, function_url_context, pass_through_headers
 from PIL import Image
 
 from prism.core.settings import Settings
 from prism.core.specs import DEFAULT_SPECS
 from prism.http.app import create_app
 from prism.storage.layout import new_image_id
+from tests.images import image_bytes
 
 
 def test_healthz(client: TestClient) -> None:

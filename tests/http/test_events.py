@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import ODD_KEYS, SHARED_EVENTS, assert_problem, image_bytes, pass_through_headers
 from fastapi.testclient import TestClient
+from http_support import SHARED_EVENTS, assert_problem, pass_through_headers
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,6 +19,8 @@ from prism.service.events import MalformedEvent, object_created_event, select_up
 from prism.storage.base import StorageError
 from prism.storage.layout import image_id_for_upload, is_image_id, new_image_id
 from prism.storage.local import LocalStorage
+from tests.images import image_bytes
+from tests.odd_keys import ODD_KEYS
 
 
 def deliver(client: TestClient, event: dict[str, Any]) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+from typing import Any
 
 from PIL import Image
 
@@ -29,6 +30,17 @@ def marked(size: tuple[int, int] = (96, 64), mode: str = "RGB") -> Image.Image:
     im = Image.new("RGB", size, FIELD)
     im.paste(MARK, (0, 0, size[0] // 4, size[1] // 4))
     return im.convert(mode)
+
+
+def noisy(size=(320, 240), mode="RGB") -> Image.Image:
+    """A photo-like image: gradients plus noise, so encoders have real work to do.
+    (effect_noise is random: build it once per comparison.)"""
+    base = Image.linear_gradient("L").resize(size)
+    noise = Image.effect_noise(size, 60)
+    rgb = Image.merge("RGB", (base, noise, base.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
+    if mode == "RGBA":
+        rgb.putalpha(Image.linear_gradient("L").resize(size).rotate(90))
+    return rgb.convert(mode)
 
 
 def exif_with_orientation(orientation: int) -> bytes:
@@ -162,3 +174,45 @@ def p3_to_srgb(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
     # Linear Display P3 (D65) -> linear sRGB (D65).
     m = ((1.2249, -0.2247, 0.0), (-0.0420, 1.0419, 0.0), (-0.0197, -0.0786, 1.0979))
     return tuple(enc(row[0] * r + row[1] * g + row[2] * b) for row in m)  # type: ignore[return-value]
+
+
+# --- whole encoded images, for the HTTP and reliability tests -----------------------
+
+
+def image_bytes(
+    width: int = 120, height: int = 80, fmt: str = "JPEG", mode: str = "RGB", **save: Any
+) -> bytes:
+    colour: Any = (30, 140, 220, 128) if mode == "RGBA" else (30, 140, 220)
+    image = Image.new(mode, (width, height), colour)
+    # A gradient stripe, so encoders have something to do.
+    for x in range(width):
+        image.putpixel((x, height // 2), (x % 256, 50, 50) + ((255,) if mode == "RGBA" else ()))
+    out = io.BytesIO()
+    image.save(out, fmt, **save)
+    return out.getvalue()
+
+
+def small_image(
+    fmt: str = "JPEG", size: tuple[int, int] = (64, 48), seed: int = 0, **save: Any
+) -> bytes:
+    """A small image with a gradient and a seed-dependent colour, so encoders have work."""
+    base = Image.linear_gradient("L").resize(size)
+    colour = Image.new("RGB", size, ((seed * 37) % 256, (seed * 91) % 256, 128))
+    image = Image.merge("RGB", (base, colour.getchannel(1), colour.getchannel(0)))
+    if fmt in ("PNG", "WEBP", "GIF") and save.pop("alpha", False):
+        image.putalpha(base)
+    out = io.BytesIO()
+    image.save(out, fmt, **save)
+    return out.getvalue()
+
+
+def photo_like(width: int, height: int, quality: int = 90) -> bytes:
+    """A smooth, photo-like JPEG of any size, made quickly (upscaled random noise)."""
+    seed = Image.effect_noise((max(2, width // 64), max(2, height // 64)), 80)
+    channels = [
+        seed.rotate(angle).resize((width, height), Image.Resampling.BILINEAR)
+        for angle in (0, 90, 180)
+    ]
+    out = io.BytesIO()
+    Image.merge("RGB", channels).save(out, "JPEG", quality=quality)
+    return out.getvalue()

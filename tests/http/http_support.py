@@ -1,44 +1,19 @@
-"""Helpers shared by the API tests (imported as `api_support`; pytest puts this folder on
+"""Helpers shared by the HTTP tests (imported as `http_support`; pytest puts this folder on
 sys.path)."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from PIL import Image
 
 from prism.storage.s3 import S3Storage
 
 SHARED_EVENTS = Path(__file__).resolve().parents[2].parent / "shared" / "events"
-# Keys S3 users really produce; each must survive form-encoding in events and the round trip.
-ODD_KEYS = [
-    "uploads/my photo.jpg",
-    "uploads/a+b plus.jpg",
-    "uploads/ünïcødé 写真.jpg",
-    "uploads/100% done.jpg",
-    "uploads/#hash?query=1&x.jpg",
-    "uploads/../../etc/passwd",
-    "uploads/nested/deeper/.hidden",
-]
 PROBLEM = "application/problem+json"
-
-
-def image_bytes(
-    width: int = 120, height: int = 80, fmt: str = "JPEG", mode: str = "RGB", **save: Any
-) -> bytes:
-    colour: Any = (30, 140, 220, 128) if mode == "RGBA" else (30, 140, 220)
-    image = Image.new(mode, (width, height), colour)
-    # A gradient stripe, so encoders have something to do.
-    for x in range(width):
-        image.putpixel((x, height // 2), (x % 256, 50, 50) + ((255,) if mode == "RGBA" else ()))
-    out = io.BytesIO()
-    image.save(out, fmt, **save)
-    return out.getvalue()
 
 
 def assert_problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:

@@ -10,8 +10,7 @@ from PIL import Image, ImageChops
 
 from prism.core.specs import DEFAULT_SPECS, VariantSpec
 from prism.image.pipeline import make_variants
-
-from .images import encode, marked
+from tests.images import encode, marked, noisy
 
 EVERY_FORMAT = (
     *DEFAULT_SPECS,
@@ -36,17 +35,6 @@ def test_effort_trades_speed_for_size():
         for effort in (0, 6)
     }
     assert sizes[6] < sizes[0]
-
-
-def noisy(size=(320, 240), mode="RGB") -> Image.Image:
-    """A photo-like image: gradients plus noise, so encoders have real work to do.
-    (effect_noise is random: build it once per comparison.)"""
-    base = Image.linear_gradient("L").resize(size)
-    noise = Image.effect_noise(size, 60)
-    rgb = Image.merge("RGB", (base, noise, base.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
-    if mode == "RGBA":
-        rgb.putalpha(Image.linear_gradient("L").resize(size).rotate(90))
-    return rgb.convert(mode)
 
 
 def outputs(data: bytes, **kw) -> dict[str, bytes]:

@@ -7,8 +7,7 @@ import sys
 from PIL import Image
 
 from prism.cli.main import main
-
-from .images import encode, marked
+from tests.images import encode, marked
 
 
 def write_inputs(folder):

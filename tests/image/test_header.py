@@ -11,8 +11,7 @@ from prism.core.errors import CorruptImage, ImageRejected, TooLarge, Unsupported
 from prism.core.limits import Limits
 from prism.image.header import open_image
 from prism.image.pipeline import make_variants
-
-from .images import encode, marked, png_header_only
+from tests.images import encode, marked, png_header_only
 
 ACCEPTED = {
     "JPEG": {"quality": 90},

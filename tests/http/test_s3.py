@@ -10,14 +10,15 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from api_support import ODD_KEYS, assert_problem, pass_through_headers, unreachable_s3
 from fastapi.testclient import TestClient
+from http_support import assert_problem, pass_through_headers, unreachable_s3
 from PIL import Image
 
 from prism.core.settings import Settings
 from prism.http.app import create_app
 from prism.storage.base import StorageError
 from prism.storage.s3 import S3Storage
+from tests.odd_keys import ODD_KEYS
 
 
 @pytest.fixture

@@ -7,19 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from api_support import (
-    assert_problem,
-    function_url_context,
-    image_bytes,
-    pass_through_headers,
-    unreachable_s3,
-)
 from fastapi.testclient import TestClient
+from http_support import assert_problem, function_url_context, pass_through_headers, unreachable_s3
 from openapi_spec_validator import validate
 
 from prism.core.settings import Settings, load_settings
 from prism.http.app import create_app
 from prism.storage.layout import new_image_id
+from tests.images import image_bytes
 
 
 @dataclass
