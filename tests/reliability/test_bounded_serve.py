@@ -28,8 +28,9 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.reliability.support import SERVE, peak_rss_bytes, rss_bytes, write_result
-from tests.servers import free_port, wait_until_up
+from tests.reliability.procstats import peak_rss_bytes, rss_bytes
+from tests.reliability.results import write_result
+from tests.servers import SERVE, free_port, wait_until_up
 
 MB = 1024 * 1024
 

@@ -29,8 +29,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.reliability import seams
-from tests.reliability.support import bucket_env, small_image
+from prism.core.settings import load_settings
+from prism.http.app import create_app
+from prism.service.events import object_created_event
+from tests.images import small_image
+from tests.reliability.aws import bucket_env
 
 ADAPTER = {"content-type": "application/json", "x-amzn-request-context": "null"}
 ACTOR: contextvars.ContextVar[str | None] = contextvars.ContextVar("actor", default=None)
@@ -105,10 +108,10 @@ class GatedStorage:
 
 class Race:
     def __init__(self, env: dict[str, str]) -> None:
-        settings_ = seams.load_settings(env)
-        plain = seams.create_app(settings_)
+        settings_ = load_settings(env)
+        plain = create_app(settings_)
         self.storage = GatedStorage(plain.state.storage)
-        self.app = seams.create_app(settings_, storage=self.storage)
+        self.app = create_app(settings_, storage=self.storage)
         self.inner = plain.state.storage
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -126,7 +129,7 @@ class Race:
         data = small_image("JPEG", seed=len(image_id))
         etag = self.inner.put("uploads", key, data, "image/jpeg")
         bucket = self.inner.bucket_name("uploads")
-        return image_id, seams.object_created_event(bucket, key, len(data), etag)
+        return image_id, object_created_event(bucket, key, len(data), etag)
 
     def leftovers(self, image_id: str) -> list[str]:
         found = [f"processed:{k}" for k in self.inner.list_keys("processed", f"{image_id}/")]

@@ -25,8 +25,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.reliability.support import PROBLEM, SERVE, photo_like, prism_serve
-from tests.servers import free_port, wait_until_up
+from tests.images import photo_like
+from tests.reliability.paths import PROBLEM
+from tests.servers import SERVE, free_port, prism_serve, wait_until_up
 
 NAMESPACES = ["unshare", "--user", "--map-root-user", "--mount"]
 

@@ -19,13 +19,16 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from tests.reliability import seams
-from tests.reliability.support import PROBLEM, write_result
+from prism.core.limits import Limits
+from prism.core.settings import load_settings
+from prism.http.app import create_app
+from tests.reliability.paths import PROBLEM
+from tests.reliability.results import write_result
 
 
 def frame_cap() -> int:
-    limits = seams._first("Limits", "prism.core.limits", "prism.limits")()
-    return int(getattr(limits, "max_frames", 1000))
+    limits = Limits()
+    return limits.max_frames
 
 
 def tiff_chain(frames: int) -> bytes:
@@ -74,7 +77,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         "PRISM_DATA_DIR": str(tmp_path / "data"),
         "PRISM_MAX_REQUEST_BYTES": str(64 * 1024 * 1024),
     }
-    with TestClient(seams.create_app(seams.load_settings(env))) as test_client:
+    with TestClient(create_app(load_settings(env))) as test_client:
         yield test_client
 
 

@@ -23,8 +23,12 @@ import boto3
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.reliability import seams
-from tests.reliability.support import PROBLEM, bucket_env, small_image
+from prism.core.settings import load_settings
+from prism.http.app import create_app
+from prism.service.events import object_created_event
+from tests.images import small_image
+from tests.reliability.aws import bucket_env
+from tests.reliability.paths import PROBLEM
 
 ADAPTER = {"content-type": "application/json", "x-amzn-request-context": "null"}
 
@@ -40,7 +44,7 @@ class Backend:
     def put_original(self, key: str, data: bytes) -> dict[str, Any]:
         """Store `data` as an upload and return the one-record event S3 would send."""
         etag = self.storage.put("uploads", key, data, "image/jpeg")
-        return seams.object_created_event(self.uploads, key, len(data), etag)
+        return object_created_event(self.uploads, key, len(data), etag)
 
     def post_event(self, event: Any) -> Any:
         body = event if isinstance(event, bytes) else json.dumps(event).encode()
@@ -54,14 +58,14 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     else:
         names = request.getfixturevalue("buckets")
         env = {"PRISM_STORAGE": "s3"} | bucket_env(names)
-    with TestClient(seams.create_app(seams.load_settings(env))) as client:
+    with TestClient(create_app(load_settings(env))) as client:
         yield Backend(client)
 
 
 @pytest.fixture
 def local(tmp_path: Path) -> Iterator[Backend]:
     env = {"PRISM_STORAGE": "local", "PRISM_DATA_DIR": str(tmp_path / "data")}
-    with TestClient(seams.create_app(seams.load_settings(env))) as client:
+    with TestClient(create_app(load_settings(env))) as client:
         yield Backend(client)
 
 

@@ -19,8 +19,10 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from tests.reliability import seams
-from tests.reliability.support import PROBLEM, photo_like, small_image
+from prism.core.settings import load_settings
+from prism.http.app import create_app
+from tests.images import photo_like, small_image
+from tests.reliability.paths import PROBLEM
 
 BOUNDARY = "prism-test-boundary"
 
@@ -30,10 +32,10 @@ def make_client(tmp_path: Path) -> Iterator[Any]:
     clients: list[TestClient] = []
 
     def make(**env: str) -> TestClient:
-        settings = seams.load_settings(
+        settings = load_settings(
             {"PRISM_STORAGE": "local", "PRISM_DATA_DIR": str(tmp_path / "data")} | env
         )
-        client = TestClient(seams.create_app(settings))
+        client = TestClient(create_app(settings))
         clients.append(client)
         return client
 
