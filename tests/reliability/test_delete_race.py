@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ from prism.http.app import create_app
 from prism.service.events import object_created_event
 from tests.images import small_image
 from tests.reliability.aws import bucket_env
+from tests.reliability.results import at_session_end
 
 ADAPTER = {"content-type": "application/json", "x-amzn-request-context": "null"}
 ACTOR: contextvars.ContextVar[str | None] = contextvars.ContextVar("actor", default=None)
@@ -106,8 +108,17 @@ class GatedStorage:
         return gated
 
 
+RACES: dict[str, int] = {}  # interleavings checked, per backend
+
+
+@at_session_end("delete_race")
+def _summary() -> dict[str, Any] | None:
+    return {"interleavings": RACES} if RACES else None
+
+
 class Race:
     def __init__(self, env: dict[str, str]) -> None:
+        self.backend = env["PRISM_STORAGE"]
         settings_ = load_settings(env)
         plain = create_app(settings_)
         self.storage = GatedStorage(plain.state.storage)
@@ -197,7 +208,7 @@ SCHEDULES = st.lists(st.integers(0, 1), max_size=60)
 
 
 @settings(
-    max_examples=30,
+    max_examples=int(os.environ.get("PRISM_RACE_EXAMPLES", "30")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -206,6 +217,7 @@ def test_delete_sticks_under_every_interleaving_with_processing(
     race: Race, choices: list[int]
 ) -> None:
     race.interleave(choices)
+    RACES[race.backend] = RACES.get(race.backend, 0) + 1
 
 
 @pytest.mark.parametrize("delete_after", range(0, 30, 3))
