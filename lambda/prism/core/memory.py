@@ -8,18 +8,17 @@ parts of every arena. A no-op where the C library is not glibc.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 from functools import cache
 
 
 @cache
 def _malloc_trim() -> object | None:
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
+    # ctypes loads on the first image, not at start-up. The process's own symbols include
+    # the C library's, so nothing is searched for on disk.
+    import ctypes
+
     try:
-        return ctypes.CDLL(name).malloc_trim
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # not glibc (musl, macOS)
         return None
 
