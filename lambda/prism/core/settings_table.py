@@ -116,8 +116,9 @@ SETTINGS: tuple[Setting, ...] = (
         "memory_mb",
         "int",
         2048,
-        "memory (MB) images are admitted against: several are processed at once only while"
-        " their modelled peaks fit (default: the function's memory on Lambda, else 2048).",
+        "local storage only: memory (MB) images are admitted against; several are processed"
+        " at once only while their modelled peaks fit (default 2048; on Lambda the function's"
+        " own memory size, AWS_LAMBDA_FUNCTION_MEMORY_SIZE).",
         bounds=(128, 1_048_576),
     ),
     Setting(
