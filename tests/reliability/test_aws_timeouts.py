@@ -25,10 +25,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.reliability import seams
+from prism.core.settings import load_settings
+from prism.http.app import create_app
+from tests.reliability.aws import bucket_env
 from tests.reliability.fault_proxy import FaultProxy, fault_proxy
-from tests.reliability.support import PROBLEM, bucket_env, serve_in_thread
+from tests.reliability.paths import PROBLEM
 from tests.reliability.test_bounded_serve import serve
+from tests.servers import serve_in_thread
 
 KEY = "first-key-0123456789abcdef0123456789"
 UNKNOWN = "0" * 32
@@ -59,13 +62,12 @@ def hung(moto_endpoint: str) -> Iterator[FaultProxy]:
         yield proxy
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 9, not fixed yet")
 def test_a_hung_s3_is_503_before_the_invocation_deadline(
     hung: FaultProxy, buckets: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", hung.url)
-    settings = seams.load_settings({"PRISM_STORAGE": "s3"} | bucket_env(buckets))
-    with serve_in_thread(seams.create_app(settings)) as base:
+    settings = load_settings({"PRISM_STORAGE": "s3"} | bucket_env(buckets))
+    with serve_in_thread(create_app(settings)) as base:
         start = time.monotonic()
         try:
             response = httpx.get(
@@ -104,13 +106,12 @@ def keyed_app(tmp_path: Path, arn: str) -> Any:
         "PRISM_DATA_DIR": str(tmp_path / "data"),
         "PRISM_API_KEYS_SECRET_ARN": arn,
     }
-    return seams.create_app(seams.load_settings(env))
+    return create_app(load_settings(env))
 
 
 MISSING_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:no-such-secret-AbCdEf"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 10, not fixed yet")
 def test_an_unreadable_secret_is_read_with_backoff_and_its_cause_logged(
     tmp_path: Path, secret_calls: list[dict[str, Any]], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -127,7 +128,6 @@ def test_an_unreadable_secret_is_read_with_backoff_and_its_cause_logged(
     assert "try again shortly" not in body["detail"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 10, not fixed yet")
 def test_query_strings_with_credentials_never_reach_the_access_log(tmp_path: Path) -> None:
     secrets = ("SEKRET-api-key-1234", "SIGNATURE-abcdef", "CREDENTIAL-xyz")
     with serve(tmp_path / "data", log_level="INFO") as (base, _, lines):

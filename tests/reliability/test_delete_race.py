@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -29,8 +30,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.reliability import seams
-from tests.reliability.support import bucket_env, small_image
+from prism.core.settings import load_settings
+from prism.http.app import create_app
+from prism.service.events import object_created_event
+from tests.images import small_image
+from tests.reliability.aws import bucket_env
+from tests.reliability.results import at_session_end
 
 ADAPTER = {"content-type": "application/json", "x-amzn-request-context": "null"}
 ACTOR: contextvars.ContextVar[str | None] = contextvars.ContextVar("actor", default=None)
@@ -103,12 +108,21 @@ class GatedStorage:
         return gated
 
 
+RACES: dict[str, int] = {}  # interleavings checked, per backend
+
+
+@at_session_end("delete_race")
+def _summary() -> dict[str, Any] | None:
+    return {"interleavings": RACES} if RACES else None
+
+
 class Race:
     def __init__(self, env: dict[str, str]) -> None:
-        settings_ = seams.load_settings(env)
-        plain = seams.create_app(settings_)
+        self.backend = env["PRISM_STORAGE"]
+        settings_ = load_settings(env)
+        plain = create_app(settings_)
         self.storage = GatedStorage(plain.state.storage)
-        self.app = seams.create_app(settings_, storage=self.storage)
+        self.app = create_app(settings_, storage=self.storage)
         self.inner = plain.state.storage
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -126,7 +140,7 @@ class Race:
         data = small_image("JPEG", seed=len(image_id))
         etag = self.inner.put("uploads", key, data, "image/jpeg")
         bucket = self.inner.bucket_name("uploads")
-        return image_id, seams.object_created_event(bucket, key, len(data), etag)
+        return image_id, object_created_event(bucket, key, len(data), etag)
 
     def leftovers(self, image_id: str) -> list[str]:
         found = [f"processed:{k}" for k in self.inner.list_keys("processed", f"{image_id}/")]
@@ -193,9 +207,8 @@ def race(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Race]:
 SCHEDULES = st.lists(st.integers(0, 1), max_size=60)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 1, not fixed yet")
 @settings(
-    max_examples=30,
+    max_examples=int(os.environ.get("PRISM_RACE_EXAMPLES", "30")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -204,10 +217,10 @@ def test_delete_sticks_under_every_interleaving_with_processing(
     race: Race, choices: list[int]
 ) -> None:
     race.interleave(choices)
+    RACES[race.backend] = RACES.get(race.backend, 0) + 1
 
 
 @pytest.mark.parametrize("delete_after", range(0, 30, 3))
-@pytest.mark.xfail(strict=False, reason="issue 17 item 1: some offsets pass today")
 def test_delete_after_each_step_of_processing(race: Race, delete_after: int) -> None:
     """The same, exhaustively: the event runs `delete_after` storage calls, then DELETE runs
     to the end, then the event finishes."""

@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,8 +25,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.reliability.support import PROBLEM, SERVE, photo_like, prism_serve
-from tests.servers import free_port, wait_until_up
+from tests.images import photo_like
+from tests.reliability.paths import PROBLEM
+from tests.servers import SERVE, free_port, prism_serve, wait_until_up
 
 NAMESPACES = ["unshare", "--user", "--map-root-user", "--mount"]
 
@@ -47,8 +49,11 @@ needs_namespaces = pytest.mark.skipif(
 
 
 @contextmanager
-def serve_on_small_disk(mount: Path, size: str = "4m") -> Iterator[tuple[str, subprocess.Popen]]:
-    """`prism serve` with its data on a fresh tmpfs of `size`, seen only by the server."""
+def serve_on_small_disk(
+    mount: Path, size: str = "4m"
+) -> Iterator[tuple[str, subprocess.Popen, list[bytes]]]:
+    """`prism serve` with its data on a fresh tmpfs of `size`, seen only by the server;
+    yields (base URL, process, its output lines so far)."""
     mount.mkdir(parents=True, exist_ok=True)
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PRISM_", "AWS_"))}
@@ -57,13 +62,16 @@ def serve_on_small_disk(mount: Path, size: str = "4m") -> Iterator[tuple[str, su
     process = subprocess.Popen(
         [*NAMESPACES, "sh", "-c", script, size, str(mount), *serve],
         env=clean | {"PRISM_LOG_LEVEL": "WARNING"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # the app logs JSON lines to stdout, uvicorn to stderr
     )
+    lines: list[bytes] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
+    reader.start()
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base, process)
-        yield base, process
+        yield base, process, lines
     finally:
         if process.poll() is None:
             process.terminate()
@@ -72,6 +80,7 @@ def serve_on_small_disk(mount: Path, size: str = "4m") -> Iterator[tuple[str, su
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        reader.join(5)
 
 
 def inside(process: subprocess.Popen, *command: str) -> str:
@@ -93,47 +102,44 @@ def files_under(process: subprocess.Popen, root: Path) -> list[str]:
 
 
 @needs_namespaces
-@pytest.mark.xfail(strict=True, reason="issue 17 item 3, not fixed yet")
 def test_a_full_disk_is_503_and_leaves_nothing_half_written(tmp_path: Path) -> None:
     mount = tmp_path / "small"
     statuses: list[int] = []
-    with serve_on_small_disk(mount) as (base, process):
-        with httpx.Client(base_url=base, timeout=60) as client:
-            for n in range(40):
-                image = photo_like(700 + n, 500, quality=95)  # ~0.1 MB in, ~0.3 MB out
-                response = client.post(
-                    "/images", content=image, headers={"content-type": "image/jpeg"}
-                )
-                statuses.append(response.status_code)
-                if response.status_code != 201:
-                    assert response.status_code == 503, response.text
-                    assert response.headers["content-type"].startswith(PROBLEM)
-                    assert int(response.headers["retry-after"]) > 0
-                    if statuses.count(503) >= 3:
-                        break
-            assert 503 in statuses, statuses
-            files = files_under(process, mount / "data")
-            assert not [f for f in files if "/.tmp" in f or f.startswith(".tmp")], files
-            originals = {f.rsplit("/", 1)[-1] for f in files if f.startswith("uploads/")}
-            done = {f.split("/")[1] for f in files if f.endswith("/manifest.json")}
-            refused = {
-                f.split("/")[1].removesuffix(".json") for f in files if f.startswith("rejected/")
-            }
-            assert originals == done | refused, (originals, done, refused)
-            assert len(done) == statuses.count(201)
-            for image_id in done:
-                assert client.get(f"/images/{image_id}").status_code == 200
-            # A folder that cannot be deleted: a storage error, not an internal one.
-            inside(process, "mount", "-o", "remount,ro", str(mount))
-            deleted = client.delete(f"/images/{sorted(done)[0]}")
-            assert deleted.status_code in (500, 503), deleted.text
-            assert deleted.json()["type"] in (
-                "urn:prism:problem:storage_unavailable",
-                "urn:prism:problem:storage_error",
-            ), deleted.text
-        process.terminate()
-        _, stderr = process.communicate(timeout=20)
-    log = stderr.decode(errors="replace")
+    with (
+        serve_on_small_disk(mount) as (base, process, lines),
+        httpx.Client(base_url=base, timeout=60) as client,
+    ):
+        for n in range(40):
+            image = photo_like(700 + n, 500, quality=95)  # ~0.1 MB in, ~0.3 MB out
+            response = client.post("/images", content=image, headers={"content-type": "image/jpeg"})
+            statuses.append(response.status_code)
+            if response.status_code != 201:
+                assert response.status_code == 503, response.text
+                assert response.headers["content-type"].startswith(PROBLEM)
+                assert int(response.headers["retry-after"]) > 0
+                if statuses.count(503) >= 3:
+                    break
+        assert 503 in statuses, statuses
+        files = files_under(process, mount / "data")
+        assert not [f for f in files if "/.tmp" in f or f.startswith(".tmp")], files
+        originals = {f.rsplit("/", 1)[-1] for f in files if f.startswith("uploads/")}
+        done = {f.split("/")[1] for f in files if f.endswith("/manifest.json")}
+        refused = {
+            f.split("/")[1].removesuffix(".json") for f in files if f.startswith("rejected/")
+        }
+        assert originals == done | refused, (originals, done, refused)
+        assert len(done) == statuses.count(201)
+        for image_id in done:
+            assert client.get(f"/images/{image_id}").status_code == 200
+        # A folder that cannot be deleted: a storage error, not an internal one.
+        inside(process, "mount", "-o", "remount,ro", str(mount))
+        deleted = client.delete(f"/images/{sorted(done)[0]}")
+        assert deleted.status_code in (500, 503), deleted.text
+        assert deleted.json()["type"] in (
+            "urn:prism:problem:storage_unavailable",
+            "urn:prism:problem:storage_error",
+        ), deleted.text
+    log = b"".join(lines).decode(errors="replace")
     assert "No space left" in log or "out of space" in log, log[-2000:]
     assert "Traceback" not in log, log[-4000:]
 
@@ -141,7 +147,6 @@ def test_a_full_disk_is_503_and_leaves_nothing_half_written(tmp_path: Path) -> N
 # --- item 2 -----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 2, not fixed yet")
 def test_an_acknowledged_upload_survives_kill_9(tmp_path: Path) -> None:
     data = tmp_path / "data"
     big = photo_like(4000, 3000)  # takes the server a second or more to process
