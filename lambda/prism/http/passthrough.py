@@ -18,14 +18,9 @@ accepts them, as no untrusted network sits in front of it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 REQUEST_CONTEXT = "x-amzn-request-context"
-#: The invocation's Lambda context, which the adapter also sets on every request it forwards:
-#: the JSON of lambda_runtime's `Context`, whose `deadline` is in epoch milliseconds
-#: (aws-lambda-rust-runtime, lambda-runtime/src/types.rs).
-LAMBDA_CONTEXT = "x-amzn-lambda-context"
 
 
 def is_pass_through(headers: Mapping[str, str], *, local: bool) -> bool:
@@ -33,12 +28,3 @@ def is_pass_through(headers: Mapping[str, str], *, local: bool) -> bool:
     if value is None:
         return local
     return value.strip() == "null"
-
-
-def invocation_deadline(headers: Mapping[str, str]) -> float | None:
-    """When this Lambda invocation times out (epoch seconds), or None off Lambda."""
-    try:
-        deadline = json.loads(headers.get(LAMBDA_CONTEXT) or "null")["deadline"]
-    except (ValueError, TypeError, KeyError):
-        return None
-    return deadline / 1000 if isinstance(deadline, int | float) and deadline > 0 else None

@@ -21,12 +21,10 @@ from prism.storage.layout import claim_key
 
 #: How often a waiting event looks for the request's result (seconds).
 POLL_SECONDS = 0.25
-#: How long a request's claim lasts when it cannot say its deadline (the stack's default timeout).
+#: How long a request's claim lasts when it has no deadline (the stack's default timeout).
 CLAIM_SECONDS = 120.0
-#: How long an event waits for a request's result when it cannot say its own deadline.
+#: How long an event waits for a request's result when it has no deadline of its own.
 WAIT_SECONDS = 30.0
-#: An event stops waiting this long before its own deadline, to answer in time.
-DEADLINE_MARGIN = 2.0
 
 
 class Busy(Exception):
@@ -38,14 +36,15 @@ class Claim:
     until: float  # seconds since the epoch
 
 
-def claim_until(deadline: float | None, now: float) -> float:
-    """A request's claim lasts to the end of its invocation (epoch seconds)."""
-    return deadline or now + CLAIM_SECONDS
+def claim_until(remaining: float | None, now: float) -> float:
+    """A request's claim lasts to the end of its invocation (epoch seconds); `remaining` is
+    what prism.core.deadline says is left of it."""
+    return now + (CLAIM_SECONDS if remaining is None else remaining)
 
 
-def wait_until(deadline: float | None, now: float) -> float:
-    """When a waiting event gives up (and asks to be retried)."""
-    return deadline - DEADLINE_MARGIN if deadline else now + WAIT_SECONDS
+def wait_until(remaining: float | None, now: float) -> float:
+    """When a waiting event gives up, in time to answer and ask to be retried."""
+    return now + (WAIT_SECONDS if remaining is None else remaining)
 
 
 def stake(storage: Storage, image_id: str, until: float) -> None:

@@ -8,24 +8,32 @@ Idempotent, because S3 delivers events at least once and Lambda retries failures
 - a manifest (or rejection record) already written for the very same object (same etag) makes
   a re-delivered event a no-op.
 
+A DELETE may run while an upload is processed. It removes the original first, so the original
+is checked again once the manifest (or rejection record) is written: if it is gone, whatever
+this run wrote is removed again and the upload counts as missing. Whatever the interleaving,
+a deleted image stays deleted and no manifest outlives its variants.
+
 A bad file is never lost: the original stays where it was uploaded and a rejection record
 says why. Storage failures propagate as StorageError for the caller to turn into a retry.
 An upload sent to POST /images is processed by that request, not again by the S3 event its
-original triggers (service/claims.py).
+original fires (service/claims.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from prism.core import deadline
 from prism.core.errors import ImageRejected, TooLarge
 from prism.core.settings import Settings
 from prism.core.telemetry import Stopwatch, Telemetry
 from prism.service import claims
-from prism.storage.base import Storage
+from prism.service.admission import MemoryBudget, Overloaded
+from prism.storage.base import Storage, StorageError
 from prism.storage.layout import (
     image_folder,
     image_id_for_upload,
@@ -92,6 +100,10 @@ def manifest_for(image_id: str, source: SourceRecord, result: VariantSet) -> Man
     )
 
 
+#: How long POST /images waits for memory to process its image before answering 503.
+ADMISSION_WAIT_S = 30.0
+
+
 class Ingestor:
     def __init__(
         self,
@@ -105,7 +117,8 @@ class Ingestor:
         self.storage = storage
         self.settings = settings
         self.telemetry = telemetry
-        self.clock = clock
+        self.budget = MemoryBudget(settings.memory_mb)
+        self.clock = clock  # wall clock: claims are compared across invocations
         self.sleep = sleep
 
     def _settled(
@@ -120,11 +133,11 @@ class Ingestor:
             return IngestOutcome(image_id, "rejected", rejection), manifest
         return None, manifest
 
-    def handle_upload(self, key: str, *, deadline: float | None = None) -> IngestOutcome:
+    def handle_upload(self, key: str) -> IngestOutcome:
         """Process the original at `key` in the uploads bucket (the S3-event path).
 
-        `deadline` (epoch seconds) bounds how long this waits for a POST /images request that
-        is processing the same upload; past it, claims.Busy asks for the event to be retried.
+        While a POST /images request holds a claim on the upload, this waits for its result
+        (as long as the invocation's deadline allows; then claims.Busy asks for a retry).
         """
         image_id = image_id_for_upload(self.settings.uploads_prefix, key)
         if image_id is None:
@@ -141,7 +154,7 @@ class Ingestor:
                 settled = claims.await_result(
                     lambda: self._settled(image_id, key, info.etag)[0],
                     lambda: claims.read(self.storage, image_id),
-                    give_up=claims.wait_until(deadline, self.clock()),
+                    give_up=claims.wait_until(deadline.remaining(), self.clock()),
                     clock=self.clock,
                     sleep=self.sleep,
                 )
@@ -165,39 +178,53 @@ class Ingestor:
             data = self.storage.get("uploads", key)
         if data is None:
             return IngestOutcome(image_id, "missing")
-        return self._run(image_id, source, data, watch)
+        # An event waits for memory as long as it takes: it has no caller to answer.
+        return self._run(image_id, source, data, watch, wait=None)
 
-    def ingest(
-        self, data: bytes, content_type: str, *, deadline: float | None = None
-    ) -> IngestOutcome:
+    def ingest(self, data: bytes, content_type: str) -> IngestOutcome:
         """Store a new original sent in a request, then process it (POST /images).
 
-        The claim, staked before the original exists, tells the S3 event the original triggers
-        to wait for this request (until `deadline`, its invocation's end) instead of redoing it.
-        """
+        Raises TooLarge, storing nothing, for a body over the upload limit."""
+        limit = self.settings.limits.max_input_bytes
+        if len(data) > limit:
+            raise TooLarge(f"the image is {len(data)} bytes; the limit is {limit} bytes")
         image_id = new_image_id()
         key = upload_key(self.settings.uploads_prefix, image_id)
         watch = Stopwatch()
-        claims.stake(self.storage, image_id, claims.claim_until(deadline, self.clock()))
+        # Before the original exists: the S3 event it fires finds the claim and waits for this
+        # request instead of redoing its work, until the claim is released or runs out.
+        claims.stake(self.storage, image_id, claims.claim_until(deadline.remaining(), self.clock()))
         try:
             with watch.stage("store_original"):
                 etag = self.storage.put("uploads", key, data, content_type)
-            return self._run(image_id, SourceRecord(key, etag), data, watch)
+            return self._run(image_id, SourceRecord(key, etag), data, watch, ADMISSION_WAIT_S)
+        except (StorageError, Overloaded):
+            # The caller learns no id: leave nothing behind that would read 202 forever.
+            with contextlib.suppress(StorageError):
+                self.storage.delete("uploads", [key])
+            raise
         finally:
-            # Done, or failed in a way this request lived through: the event takes over at
-            # once. A killed request releases nothing; the event waits until the claim ends.
+            # Done, or failed in a way this request lived through: the event is free at once.
+            # A killed request releases nothing; its event waits until the claim runs out.
             claims.release(self.storage, image_id)
 
     def _run(
-        self, image_id: str, source: SourceRecord, data: bytes, watch: Stopwatch
+        self,
+        image_id: str,
+        source: SourceRecord,
+        data: bytes,
+        watch: Stopwatch,
+        wait: float | None,
     ) -> IngestOutcome:
         settings = self.settings
         try:
             # Imported here, not at module load: Pillow, LittleCMS and oxipng are not needed
             # to start the app and answer /healthz (cold start).
+            from prism.image.header import declared_pixels
             from prism.image.pipeline import make_variants
 
-            with watch.stage("process"):
+            pixels = declared_pixels(data, settings.limits)
+            with self.budget.hold(pixels, wait), watch.stage("process"):
                 result = make_variants(
                     data, settings.variants, settings.limits, background=settings.background
                 )
@@ -205,11 +232,17 @@ class Ingestor:
             return self._reject(image_id, source, len(data), error)
 
         manifest = manifest_for(image_id, source, result)
-        with watch.stage("store_variants"):
+        with watch.stage("store_variants"), self._undone_on_failure(image_id):
             for rendered, entry in zip(result.variants, manifest.variants, strict=True):
                 self.storage.put("processed", entry.key, rendered.data, entry.content_type)
-        with watch.stage("store_manifest"):
+        with watch.stage("store_manifest"), self._undone_on_failure(image_id):
+            # Checked before the commit point too, so a deleted image's manifest rarely
+            # appears even for a moment; the check after it is the one that decides.
+            if self._deleted(source):
+                return self._undo(image_id)
             write_manifest(self.storage, manifest)
+            if self._deleted(source):
+                return self._undo(image_id)
         with watch.stage("cleanup"):
             # After the commit point: an earlier rejection, and variants an older spec list
             # made, are now stale.
@@ -235,6 +268,8 @@ class Ingestor:
     ) -> IngestOutcome:
         record = RejectionRecord.of(image_id, source, size, error)
         write_rejection(self.storage, record)
+        if self._deleted(source):
+            return self._undo(image_id)
         # A previous, different upload under this key may have been processed: its manifest
         # goes first, so no manifest ever outlives its variants.
         self.storage.delete("processed", [manifest_key(image_id)])
@@ -243,3 +278,26 @@ class Ingestor:
         )
         self.telemetry.rejected(image_id, reason=error.reason, detail=error.detail, bytes_in=size)
         return IngestOutcome(image_id, "rejected", record, error=error)
+
+    @contextlib.contextmanager
+    def _undone_on_failure(self, image_id: str) -> Iterator[None]:
+        """A storage failure part-way (a full disk) leaves no half-written variants."""
+        try:
+            yield
+        except StorageError:
+            with contextlib.suppress(StorageError):
+                self._undo(image_id)
+            raise
+
+    def _deleted(self, source: SourceRecord) -> bool:
+        """Whether the original went away while this run worked (a DELETE)."""
+        return self.storage.head("uploads", source.key) is None
+
+    def _undo(self, image_id: str) -> IngestOutcome:
+        """Remove what a run wrote for an image deleted meanwhile, manifest first."""
+        self.storage.delete("processed", [manifest_key(image_id)])
+        self.storage.delete(
+            "processed", self.storage.list_keys("processed", image_folder(image_id))
+        )
+        self.storage.delete("rejected", [rejection_key(image_id)])
+        return IngestOutcome(image_id, "missing")
