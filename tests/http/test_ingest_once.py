@@ -90,7 +90,10 @@ class Harness:
         return self.client.post("/events", json=event, headers=headers)
 
     def post_image(self, body: bytes) -> Any:
-        return self.client.post("/images", content=body, headers={"content-type": "image/jpeg"})
+        """POST /images as the function URL delivers it on Lambda (with a 120 s deadline)."""
+        context = json.dumps({"request_id": "p", "deadline": int((time.time() + 120) * 1000)})
+        headers = {"content-type": "image/jpeg", "x-amzn-lambda-context": context}
+        return self.client.post("/images", content=body, headers=headers)
 
 
 @pytest.fixture

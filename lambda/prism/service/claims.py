@@ -1,12 +1,13 @@
 """POST /images and the S3 event its own original triggers: one of them processes the upload.
 
-The request stores the original under the uploads prefix, which fires the S3 trigger; the event
-usually arrives while the request is still working. So the request first stakes a claim (until
-its invocation's deadline), and an event that finds a live claim waits for the request's
-result instead of redoing the work. A claim ends when the request releases it (done, or failed
-in a way it lived through) or when its time runs out (the request was killed): then the event
-processes the upload, so an upload is never left unprocessed. An event that cannot wait long
-enough asks to be retried (`Busy`), and Lambda delivers it again a minute later.
+On Lambda the request stores the original under the uploads prefix, which fires the S3 trigger;
+the event usually arrives while the request is still working. So the request first stakes a
+claim until its invocation's deadline (off Lambda nothing triggers, and none is staked), and an
+event that finds a live claim waits for the request's result instead of redoing the work. A
+claim ends when the request releases it (done, or failed in a way it lived through) or when
+its time runs out (the request was killed): then the event processes the upload, so an upload
+is never left unprocessed. An event that cannot wait long enough asks to be retried (`Busy`),
+and Lambda delivers it again a minute later.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from prism.storage.layout import claim_key
 
 #: How often a waiting event looks for the request's result (seconds).
 POLL_SECONDS = 0.25
-#: How long a request's claim lasts when it has no deadline (the stack's default timeout).
-CLAIM_SECONDS = 120.0
 #: How long an event waits for a request's result when it has no deadline of its own.
 WAIT_SECONDS = 30.0
 
@@ -34,12 +33,6 @@ class Busy(Exception):
 @dataclass(frozen=True, slots=True)
 class Claim:
     until: float  # seconds since the epoch
-
-
-def claim_until(remaining: float | None, now: float) -> float:
-    """A request's claim lasts to the end of its invocation (epoch seconds); `remaining` is
-    what prism.core.deadline says is left of it."""
-    return now + (CLAIM_SECONDS if remaining is None else remaining)
 
 
 def wait_until(remaining: float | None, now: float) -> float:

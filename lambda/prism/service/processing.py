@@ -191,9 +191,12 @@ class Ingestor:
         image_id = new_image_id()
         key = upload_key(self.settings.uploads_prefix, image_id)
         watch = Stopwatch()
-        # Before the original exists: the S3 event it fires finds the claim and waits for this
-        # request instead of redoing its work, until the claim is released or runs out.
-        claims.stake(self.storage, image_id, claims.claim_until(deadline.remaining(), self.clock()))
+        # On Lambda (where the invocation has a deadline) the original fires the S3 trigger.
+        # Staked before the original exists, the claim makes that event wait for this request
+        # instead of redoing its work, until the claim is released or runs out.
+        remaining = deadline.remaining()
+        if remaining is not None:
+            claims.stake(self.storage, image_id, self.clock() + remaining)
         try:
             with watch.stage("store_original"):
                 etag = self.storage.put("uploads", key, data, content_type)
@@ -206,7 +209,8 @@ class Ingestor:
         finally:
             # Done, or failed in a way this request lived through: the event is free at once.
             # A killed request releases nothing; its event waits until the claim runs out.
-            claims.release(self.storage, image_id)
+            if remaining is not None:
+                claims.release(self.storage, image_id)
 
     def _run(
         self,
