@@ -70,10 +70,10 @@ THRESHOLD_KEYS: dict[str, tuple[str, int, int]] = {
 
 @dataclass(frozen=True, slots=True)
 class StackSettings:
-    #: Two full vCPUs (1769 MB each): the pipeline encodes on two threads, and above 1769 MB
-    #: Lambda's price per CPU-second is flat, so this costs no more per image than 2048 MB
-    #: while finishing sooner. It also holds a 50 MP image with 25% to spare (limits.py).
-    memory_mb: int = 3538
+    #: The most a new account may give a function (its Lambda memory quota starts at 3008 MB,
+    #: and CreateFunction refuses more). It holds a 50 MP image with 25% to spare (limits.py)
+    #: and buys 1.7 vCPUs (1769 MB each); where the quota is raised, 3538 buys two full ones.
+    memory_mb: int = 3008
     timeout_seconds: int = 120
     ephemeral_storage_mb: int = 1024
     #: -1 leaves the function unreserved: a reservation must leave the account 100 unreserved,
@@ -99,6 +99,11 @@ class StackSettings:
     protect_data: bool = True
     background: str = "#ffffff"
     log_level: str = "INFO"
+    #: The reprocessing worker's own concurrency cap (`prism reprocess`), so a backfill cannot
+    #: take the concurrency uploads and HTTP need; -1 = unreserved, as for the function.
+    reprocess_concurrency: int = -1
+    #: `pulumi up` starts a reprocessing job itself when the variant specs changed.
+    reprocess_on_spec_change: bool = False
 
 
 #: Config key (as written in Pulumi.<stack>.yaml, without `prism:`) -> settings field.
@@ -124,6 +129,8 @@ KEYS: dict[str, str] = {
     "protectData": "protect_data",
     "background": "background",
     "logLevel": "log_level",
+    "reprocessConcurrency": "reprocess_concurrency",
+    "reprocessOnSpecChange": "reprocess_on_spec_change",
 }
 
 
@@ -317,6 +324,10 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
         protect_data=_bool(raw, "protectData", d.protect_data),
         background=background,
         log_level=level,
+        reprocess_concurrency=_int(
+            raw, "reprocessConcurrency", d.reprocess_concurrency, -1, 10_000
+        ),
+        reprocess_on_spec_change=_bool(raw, "reprocessOnSpecChange", d.reprocess_on_spec_change),
     )
 
 

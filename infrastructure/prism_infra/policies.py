@@ -99,12 +99,13 @@ def function_policy(
 ) -> Document:
     """The function's role: exactly the objects and queue it touches, and its own log group.
 
-    Object actions follow the API (issue 3): originals are read for processing, written by
-    `POST /images` and by presigned upload POSTs (S3 checks the signer's, i.e. this role's,
-    permission), and deleted by `DELETE /images/{id}` - only under the uploads prefix.
-    Variants and manifests are read, written and deleted; rejection records are written, read
-    for `GET /images/{id}` and deleted with the image. ListBucket on each bucket makes a
-    missing key read as 404 rather than 403 (the app tells "unknown" from "failed" by it).
+    Object actions follow the API: originals are read for processing, written by `POST /images`
+    and by presigned upload POSTs (S3 checks the signer's, i.e. this role's, permission), and
+    deleted by `DELETE /images/{id}` - only under the uploads prefix. Variants and manifests are
+    read, written and deleted; rejection records (and the claims of `POST /images`,
+    prism.service.claims) are written, read for `GET /images/{id}` and deleted with the image.
+    ListBucket on each bucket makes a missing key read as 404 rather than 403 (the app tells
+    "unknown" from "failed" by it; AWS S3 API reference, HeadObject/GetObject "Permissions").
     With a public URL the function also reads its API keys, from that one secret only (it is
     encrypted with the account's AWS-managed key, which needs no grant).
     """
@@ -116,11 +117,13 @@ def function_policy(
             "Resource": [f"{uploads_bucket_arn}/{uploads_prefix}*"],
         },
         {
+            # No s3:prefix condition: the implicit ListBucket check S3 makes to answer a
+            # HeadObject/GetObject for a missing key with 404 carries no prefix, so such a
+            # condition would turn every missing original into a 403.
             "Sid": "ListOriginals",
             "Effect": "Allow",
             "Action": ["s3:ListBucket"],
             "Resource": [uploads_bucket_arn],
-            "Condition": {"StringLike": {"s3:prefix": [f"{uploads_prefix}*"]}},
         },
         {
             "Sid": "Variants",
@@ -226,3 +229,50 @@ def ecr_lifecycle_policy(keep: int) -> Document:
             }
         ]
     }
+
+
+def batch_operations_policy(
+    *,
+    function_arn: str,
+    uploads_bucket_arn: str,
+    uploads_prefix: str,
+    reports_bucket_arn: str,
+    reports_prefix: str,
+) -> Document:
+    """The role S3 Batch Operations assumes for `prism reprocess`: list the uploads bucket (the
+    manifest generator's listing; how it pages is undocumented, so no prefix condition, and a
+    listing reveals key names only), read originals under the prefix, invoke the one worker
+    function, write reports under the reports prefix. The worker uses its own role for images.
+    """
+    return _doc(
+        {
+            "Sid": "ListUploads",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [uploads_bucket_arn],
+        },
+        {
+            "Sid": "ReadUploads",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": [f"{uploads_bucket_arn}/{uploads_prefix}*"],
+        },
+        {
+            "Sid": "InvokeWorker",
+            "Effect": "Allow",
+            "Action": ["lambda:InvokeFunction"],
+            "Resource": [function_arn],
+        },
+        {
+            "Sid": "WriteReports",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject"],
+            "Resource": [f"{reports_bucket_arn}/{reports_prefix}*"],
+        },
+        {
+            "Sid": "LocateReports",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation"],
+            "Resource": [reports_bucket_arn],
+        },
+    )

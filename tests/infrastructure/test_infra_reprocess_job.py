@@ -144,7 +144,7 @@ def test_enabled_it_follows_the_worker_and_carries_the_fingerprint():
 
     from prism_infra.config import parse_config
 
-    stack = run_component(parse_config({}), start_on_spec_change=True)
+    stack = run_component(parse_config({"reprocessOnSpecChange": True}))
     job = stack.one("pulumi-python:dynamic/prism:ReprocessJob")
     assert set(INPUTS) <= set(job.inputs)
     assert job.inputs["fingerprint"] == stack.outputs["spec_fingerprint"]

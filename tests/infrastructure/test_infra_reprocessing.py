@@ -1,5 +1,6 @@
-"""The reprocessing component under Pulumi mocks: the worker function, the exact policy of the
-role S3 Batch Operations assumes, and the expiring reports bucket."""
+"""The reprocessing component under Pulumi mocks: the worker function (the main function's
+configuration under its own concurrency cap), the exact policy of the role S3 Batch Operations
+assumes, and the expiring reports bucket."""
 
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ from infra_mocks import (
 from prism.cli.batch_job import REQUIRED_OUTPUTS, read_stack_outputs
 from prism.core.fingerprint import spec_fingerprint
 from prism.core.settings import parse_colour
+from prism_infra.components.reprocessing import REPORTS_PREFIX, Reprocessing, ReprocessingArgs
 from prism_infra.config import parse_config
-from prism_infra.reprocessing import REPORTS_PREFIX, Reprocessing, ReprocessingArgs
 
-ENV = {"PRISM_STORAGE": "s3", "AWS_LWA_INVOKE_MODE": "response_stream", "X": "1"}
+ENV = {"PRISM_STORAGE": "s3", "AWS_LWA_INVOKE_MODE": "buffered", "X": "1"}
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/prism-prod@sha256:" + "ab" * 32
 MAIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/function-role"
 
@@ -33,7 +34,7 @@ def run(raw: dict[str, Any]) -> tuple[Stack, Any]:
     return run_component(settings), settings
 
 
-def run_component(settings: Any, **options: Any) -> Stack:
+def run_component(settings: Any) -> Stack:
     mocks = RecordingMocks()
     monitor = RecordingMonitor(mocks)
     fresh_root_stack()
@@ -53,7 +54,6 @@ def run_component(settings: Any, **options: Any) -> Stack:
                 log_group_name="/aws/lambda/prism-prod",
                 environment=ENV,
                 uploads=uploads,
-                **options,
             ),
         )
         outputs = component.outputs() | {"uploads_bucket": uploads.bucket}
@@ -68,7 +68,7 @@ def stack() -> Stack:
     return run({})[0]
 
 
-def test_worker_is_the_main_function_in_buffered_mode(stack: Stack):
+def test_worker_is_the_main_functions_configuration_under_its_own_cap(stack: Stack):
     worker = stack.one("aws:lambda/function:Function")
     inputs = worker.inputs
     assert inputs["name"] == "prism-prod-reprocess"
@@ -76,13 +76,20 @@ def test_worker_is_the_main_function_in_buffered_mode(stack: Stack):
     assert inputs["packageType"] == "Image"
     assert inputs["architectures"] == ["arm64"]
     assert inputs["role"] == MAIN_ROLE
-    assert inputs["environment"]["variables"] == ENV | {"AWS_LWA_INVOKE_MODE": "buffered"}
+    assert inputs["environment"]["variables"] == ENV
     assert inputs["loggingConfig"] == {"logFormat": "JSON", "logGroup": "/aws/lambda/prism-prod"}
-    assert (inputs["memorySize"], inputs["timeout"]) == (3538, 120)
+    assert (inputs["memorySize"], inputs["timeout"]) == (3008, 120)
+    assert inputs["reservedConcurrentExecutions"] == -1
     # Nothing but Batch Operations calls it: no URL, no S3 trigger.
     assert not stack.of_type("aws:lambda/functionUrl:FunctionUrl")
     assert not stack.of_type("aws:s3/bucketNotification:BucketNotification")
     assert not stack.of_type("aws:lambda/permission:Permission")
+
+
+def test_the_worker_has_a_concurrency_cap_of_its_own():
+    stack, _ = run({"reprocessConcurrency": 50, "reservedConcurrency": 20})
+    worker = stack.one("aws:lambda/function:Function")
+    assert worker.inputs["reservedConcurrentExecutions"] == 50
 
 
 def test_batch_operations_role_is_trusted_by_batch_operations_only(stack: Stack):
@@ -171,7 +178,7 @@ def test_outputs_are_what_the_cli_reads():
     parsed = read_stack_outputs(__import__("json").dumps(outputs))
     assert (parsed.account_id, parsed.region) == (ACCOUNT, REGION)
     assert parsed.role_arn.startswith(f"arn:aws:iam::{ACCOUNT}:role/")
-    assert parsed.memory_mb == 3538
+    assert parsed.memory_mb == settings.memory_mb
 
 
 def test_a_spec_change_changes_the_fingerprint_output():
@@ -180,61 +187,39 @@ def test_a_spec_change_changes_the_fingerprint_output():
     assert default.outputs["spec_fingerprint"] != changed.outputs["spec_fingerprint"]
 
 
-def test_attached_to_the_main_function_it_shares_role_logs_and_settings():
-    """The wiring `build_stack` uses: the worker copies the main function's configuration."""
-    from prism_infra.function import ImageFunction, ImageFunctionArgs
-    from prism_infra.reprocessing import attach_reprocessing
-    from prism_infra.storage import PrivateBucket, PrivateBucketArgs
-
-    settings = parse_config({})
-    mocks = RecordingMocks()
-    monitor = RecordingMonitor(mocks)
-    fresh_root_stack()
-    pulumi.runtime.set_mocks(mocks, project="prism", stack="prod", preview=False, monitor=monitor)
-    resolved: dict[str, Any] = {}
-
-    @pulumi.runtime.test
-    def program() -> pulumi.Output:
-        buckets = {
-            b: PrivateBucket(b, PrivateBucketArgs(f"prism-prod-{b}-"))
-            for b in ("uploads", "processed", "rejected")
-        }
-        main = ImageFunction(
-            "function",
-            ImageFunctionArgs(
-                name="prism-prod",
-                settings=settings,
-                image_uri=IMAGE,
-                account_id=ACCOUNT,
-                uploads=buckets["uploads"].bucket,
-                processed=buckets["processed"].bucket,
-                rejected=buckets["rejected"].bucket,
-            ),
-        )
-        component = attach_reprocessing(
-            "prism-prod",
-            settings,
-            image_uri=IMAGE,
-            function=main.function,
-            log_group=main.log_group,
-            uploads=buckets["uploads"].bucket,
-        )
-        return pulumi.Output.all(**component.outputs()).apply(resolved.update)
-
-    program()
-    stack = Stack(resources=monitor.registered, outputs=resolved)
-    main_fn = stack.one("aws:lambda/function:Function", "function-function")
-    worker = stack.one("aws:lambda/function:Function", "reprocessing-worker")
-    main_env = main_fn.inputs["environment"]["variables"]
-    assert main_env["AWS_LWA_INVOKE_MODE"] == "response_stream"
-    assert worker.inputs["environment"]["variables"] == main_env | {
-        "AWS_LWA_INVOKE_MODE": "buffered"
-    }
-    # A compressed answer would reach Batch Operations as null (see the component's docstring).
-    assert "AWS_LWA_ENABLE_COMPRESSION" not in main_env
-    assert worker.inputs["role"] == f"arn:aws:iam::{ACCOUNT}:role/function-role"
-    assert worker.inputs["loggingConfig"]["logGroup"] == "/aws/lambda/prism-prod"
-    assert stack.depends_on(worker, main_fn)
+def test_in_the_stack_the_worker_is_the_main_functions_configuration_under_its_own_cap(
+    stack_factory,
+):
+    """The wiring `build_stack` does: same image, role, log group and environment as the main
+    function, none of its triggers, and a concurrency cap of its own (not the function's)."""
+    whole = stack_factory({"reservedConcurrency": 20, "reprocessConcurrency": 100})
+    main_fn = whole.one("aws:lambda/function:Function", "function-function")
+    worker = whole.one("aws:lambda/function:Function", "reprocessing-worker")
+    for key in ("imageUri", "role", "environment", "loggingConfig", "memorySize", "timeout"):
+        assert worker.inputs[key] == main_fn.inputs[key], key
+    assert main_fn.inputs["reservedConcurrentExecutions"] == 20
+    assert worker.inputs["reservedConcurrentExecutions"] == 100
+    # Buffered: a pass-through route's JSON body is the invocation's result, where Batch
+    # Operations reads each task's outcome; compressed, it would arrive as null.
+    env = worker.inputs["environment"]["variables"]
+    assert env["AWS_LWA_INVOKE_MODE"] == "buffered"
+    assert "AWS_LWA_ENABLE_COMPRESSION" not in env
+    assert whole.depends_on(worker, whole.one("pulumi-python:dynamic/prism:ImageBuild"))
+    assert whole.depends_on(worker, main_fn)
+    # Only Batch Operations invokes it: the URL and the S3 trigger are the main function's.
+    url = whole.one("aws:lambda/functionUrl:FunctionUrl")
+    assert url.inputs["functionName"] == "prism-prod"
+    (target,) = whole.one("aws:s3/bucketNotification:BucketNotification").inputs["lambdaFunctions"]
+    assert target["lambdaFunctionArn"].endswith(":function:prism-prod")
+    (invoke,) = [
+        s
+        for s in whole.one("aws:iam/rolePolicy:RolePolicy", "reprocessing-policy").policy()[
+            "Statement"
+        ]
+        if s["Sid"] == "InvokeWorker"
+    ]
+    assert invoke["Resource"] == [whole.outputs["reprocess_function_arn"]]
+    assert whole.outputs["reprocess_function_arn"].endswith(":function:prism-prod-reprocess")
 
 
 def test_the_function_computes_the_fingerprint_the_stack_exports():
@@ -252,3 +237,23 @@ def test_the_function_computes_the_fingerprint_the_stack_exports():
     )
     app = load_settings(env)
     assert spec_fingerprint(app.variants, app.background) == stack.outputs["spec_fingerprint"]
+
+
+def test_an_uncapped_backfill_started_by_pulumi_up_is_warned_about():
+    from prism_infra.stack import config_warnings
+
+    (warning,) = config_warnings(parse_config({"reprocessOnSpecChange": True}))
+    assert "prism:reprocessConcurrency" in warning
+    # Capped, or the main function's own concurrency reserved: nothing to say.
+    for capped in ({"reprocessConcurrency": 100}, {"reservedConcurrency": 20}):
+        assert config_warnings(parse_config({"reprocessOnSpecChange": True, **capped})) == []
+    # Started by hand, the job is the operator's call.
+    assert config_warnings(parse_config({})) == []
+
+
+@pytest.mark.parametrize("value", [-2, 10_001, "many", True])
+def test_reprocess_concurrency_is_validated(value):
+    from prism_infra.config import ConfigError
+
+    with pytest.raises(ConfigError, match="prism:reprocessConcurrency"):
+        parse_config({"reprocessConcurrency": value})

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from prism.cli.batch_job import (
+    BENCHMARK_MEMORY_MB,
     SECONDS_PER_IMAGE,
     TERMINAL,
     Estimate,
@@ -59,9 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seconds-per-image",
         type=float,
-        default=SECONDS_PER_IMAGE,
         metavar="S",
-        help=f"Lambda seconds per image for the estimate (default {SECONDS_PER_IMAGE}, benchmark)",
+        help=f"Lambda seconds per image at the function's memory, for the estimate (default: "
+        f"the benchmark's {SECONDS_PER_IMAGE} s at {BENCHMARK_MEMORY_MB} MB, scaled to it)",
     )
     parser.add_argument("--priority", type=int, default=10, help="Batch Operations job priority")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local processes")
@@ -171,7 +172,7 @@ def follow(
             sleep(POLL_SECONDS)
 
 
-def _summarise(job: dict[str, Any], stack: Stack, s3: Any, seconds: float) -> int:
+def _summarise(job: dict[str, Any], stack: Stack, s3: Any, seconds: float | None) -> int:
     total, succeeded, failed = progress(job)
     print(f"job {job['JobId']}: {job['Status']}; {succeeded} succeeded, {failed} failed of {total}")
     for reason in job.get("FailureReasons") or []:
@@ -207,7 +208,7 @@ def _read_report(s3: Any, location: str) -> Counter[str] | None:
 
 
 def _print_plan(
-    stack: Stack, prune: bool, objects: int | None, counted_by: str, seconds: float
+    stack: Stack, prune: bool, objects: int | None, counted_by: str, seconds: float | None
 ) -> None:
     print(f"reprocess s3://{stack.uploads_bucket}/{stack.uploads_prefix} with {stack.function_arn}")
     print(f"  as role {stack.role_arn}")
