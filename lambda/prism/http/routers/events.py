@@ -72,8 +72,10 @@ def events_router(settings: Settings) -> APIRouter:
         )
         try:
             event = json.loads(body)
-        except ValueError as exc:
-            raise ProblemError(400, f"not JSON: {exc}", code="bad_event") from None
+        except (ValueError, RecursionError) as exc:
+            # Retrying cannot fix a malformed event, so it is answered as handled (4xx).
+            detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise ProblemError(400, f"not an S3 event: {detail}", code="bad_event") from None
         if isinstance(event, dict) and "invocationSchemaVersion" in event:
             return await answer_batch(svc, event)
         try:
@@ -81,7 +83,6 @@ def events_router(settings: Settings) -> APIRouter:
                 event, svc.storage.bucket_name("uploads"), svc.settings.uploads_prefix
             )
         except (ValueError, RecursionError, MalformedEvent) as exc:
-            # Retrying cannot fix a malformed event, so it is answered as handled (4xx).
             detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
             raise ProblemError(400, f"not an S3 event: {detail}", code="bad_event") from None
         result = EventResult(
