@@ -180,6 +180,11 @@ def parse_form(form: str, policy: Policy) -> Transform:
     return t
 
 
+def check_image_id(image_id: str) -> None:
+    if not _IMAGE_ID.fullmatch(image_id):
+        raise TransformError(404, "image_id", "an image id is 32 lowercase hex characters")
+
+
 def storage_key(image_id: str, resolved: Transform) -> str:
     """Where a transform's result is stored in the processed bucket (and, behind the CDN,
     its URI): inside the image's folder, so deleting the image deletes its transforms."""

@@ -11,7 +11,6 @@ take, in the same order, so both answer every request alike.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -20,6 +19,7 @@ from prism.transforms.params import (
     Policy,
     Transform,
     TransformError,
+    check_image_id,
     normalise,
     parse,
     snap_width,
@@ -27,8 +27,6 @@ from prism.transforms.params import (
     storage_key,
 )
 from prism.transforms.signing import verify
-
-_IMAGE_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +48,7 @@ def resolve(
     keys: Sequence[str] = (),
 ) -> Resolved:
     """Raises TransformError (404, 400 or 403) for a request that must not reach an image."""
-    if not _IMAGE_ID.fullmatch(image_id):
-        raise TransformError(404, "image_id", "an image id is 32 lowercase hex characters")
+    check_image_id(image_id)
     params = split_query(raw_query)
     requested = parse(params, policy)
     if keys and not verify(keys, image_id, requested.form(), params.get("sig")):

@@ -20,7 +20,7 @@ import hmac
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from prism.transforms.params import ORIGINAL, Policy, parse
+from prism.transforms.params import ORIGINAL, Policy, check_image_id, parse
 
 SIGNATURE_BYTES = 24
 SIGNATURE_CHARS = SIGNATURE_BYTES * 4 // 3
@@ -58,6 +58,7 @@ def sign_url(
     """A signed transform URL in canonical form, e.g.
     sign_url("https://cdn.example.com", image_id, key, width=800, format="auto").
     Raises TransformError for a value no deployment accepts (the size bound is the server's)."""
+    check_image_id(image_id)
     given = {"width": width, "height": height, "fit": fit, "format": format, "quality": quality}
     params = {name: str(value) for name, value in given.items() if value is not None}
     form = parse(params, Policy(max_size=999_999)).form()
