@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from prism.core.settings import Settings
 from prism.core.specs import FORMATS, VariantSpec
 from prism.image.geometry import plan
-from prism.image.header import open_image, read_header
-from prism.image.pipeline import make_variants
 from prism.image.sniff import sniff
 from prism.service.catalog import lookup
 from prism.storage.base import Storage
@@ -151,6 +149,10 @@ def _original(storage: Storage, settings: Settings, image_id: str) -> bytes:
 
 def render(data: bytes, t: Transform, settings: Settings) -> tuple[bytes, str]:
     """Encode one transform of `data` through the presets' pipeline; never upscales."""
+    # Imported here: Pillow & co. load on the first render, not at the app's start-up.
+    from prism.image.header import open_image, read_header
+    from prism.image.pipeline import make_variants
+
     with open_image(data, settings.limits) as im:  # header only: limits, format, alpha
         header = read_header(im)
         alpha = im.mode in _ALPHA_MODES or "transparency" in im.info
