@@ -153,6 +153,7 @@ def test_not_modified(local: Site) -> None:
     assert again.status_code == 304
     assert again.headers["etag"] == first.headers["etag"]
     assert local.get("width=100", **{"if-none-match": '"other"'}).status_code == 200
+    assert local.get("width=100", **{"if-none-match": "*"}).status_code == 304
 
 
 def test_never_upscales_and_covers_with_a_centre_crop(local: Site) -> None:

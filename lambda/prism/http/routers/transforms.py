@@ -162,7 +162,7 @@ def transform_image(
             )
     etag = f'"{answer.etag}"'
     headers |= {"ETag": etag, "Cache-Control": CACHE_CONTROL}
-    if etag in _tags(request.headers.get("if-none-match")):
+    if {etag, "*"} & _tags(request.headers.get("if-none-match")):
         return Response(status_code=304, headers=headers)
     stored = read_stored(svc.storage, answer)
     if stored is None:  # deleted between the HEAD and the GET
