@@ -28,6 +28,7 @@ def main(argv: list[str]) -> int:
     import PIL.Image
     import PIL.ImageCms
 
+    import prism.image.pipeline  # noqa: F401 - the service imports it on its first render
     from prism.core.settings import load_settings
     from prism.http.dependencies import open_storage
     from prism.service.transforms import find_or_make, read_stored
