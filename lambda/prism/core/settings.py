@@ -45,6 +45,7 @@ class Settings:
     events_path: str = EVENTS_PATH
     log_level: str = "INFO"
     max_request_bytes: int = 4_500_000
+    memory_mb: int = 2048
     api_keys_secret_arn: str | None = None
     api_keys_secret_version: str | None = None
     transform_max_size: int = 4096
@@ -151,6 +152,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         events_path=events_path,
         log_level=level,
         max_request_bytes=_int(env, "PRISM_MAX_REQUEST_BYTES"),
+        # Lambda states the function's memory itself; an explicit setting wins.
+        memory_mb=_int(
+            {
+                "PRISM_MEMORY_MB": env.get("PRISM_MEMORY_MB")
+                or env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
+            },
+            "PRISM_MEMORY_MB",
+        ),
         api_keys_secret_arn=_secret_arn(env.get("PRISM_API_KEYS_SECRET_ARN")),
         api_keys_secret_version=env.get("PRISM_API_KEYS_SECRET_VERSION") or None,
         **_transform_settings(env),
@@ -204,6 +213,10 @@ def _secret_arn(raw: str | None) -> str | None:
     return raw or None
 
 
+#: Error statuses HTTP routes answer themselves (storage failures, unhandled errors).
+HTTP_ERROR_STATUSES = frozenset({500, 503})
+
+
 def _check_adapter_retries(raw: str) -> None:
     """On Lambda, transient failures of the events route must fail the invocation."""
     codes: set[int] = set()
@@ -216,4 +229,11 @@ def _check_adapter_retries(raw: str) -> None:
             f"AWS_LWA_ERROR_STATUS_CODES must include {RETRY_STATUS} on Lambda (got {raw!r}):"
             " otherwise the adapter reports failed S3 events as handled and Lambda never"
             " retries them"
+        )
+    answered = sorted(codes & HTTP_ERROR_STATUSES)
+    if answered:
+        raise SettingsError(
+            f"AWS_LWA_ERROR_STATUS_CODES must not include {answered} (got {raw!r}): HTTP routes"
+            " answer them, and the adapter would turn each into a failed invocation, which a"
+            f" function URL answers with a bare 502; list only {RETRY_STATUS}"
         )

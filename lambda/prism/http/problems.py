@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -19,11 +20,14 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from prism.core.constants import RETRY_STATUS
 from prism.core.errors import ImageRejected
+from prism.service.admission import Overloaded
 from prism.storage.base import StorageError
 from prism.storage.records import RejectionRecord
 
 PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger("prism.http")
 
 
 class Problem(BaseModel):
@@ -71,6 +75,13 @@ def rejection_problem(record: RejectionRecord, status: int = 422) -> ProblemErro
     )
 
 
+def title(status: int) -> str:
+    """The status's reason phrase; the events route's retry status (unassigned) has its own."""
+    if status == RETRY_STATUS:
+        return "Event Failed, Retry"
+    return HTTPStatus(status).phrase
+
+
 def problem_response(
     request: Request,
     status: int,
@@ -82,7 +93,7 @@ def problem_response(
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"urn:prism:problem:{code}" if code else "about:blank",
-        "title": HTTPStatus(status).phrase,
+        "title": title(status),
         "status": status,
         "detail": detail,
         "instance": request.url.path,
@@ -98,7 +109,7 @@ def problem_responses(*statuses: int, **descriptions: str) -> dict[int | str, di
     return {
         status: {
             "model": Problem,
-            "description": descriptions.get(f"s{status}", HTTPStatus(status).phrase),
+            "description": descriptions.get(f"s{status}") or title(status),
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
         for status in statuses
@@ -168,6 +179,7 @@ def install(app: FastAPI) -> None:
 
     async def on_storage(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StorageError)
+        logger.warning("storage failed: %s", exc, extra={"path": request.url.path})
         if exc.transient:
             return problem_response(
                 request,
@@ -178,6 +190,16 @@ def install(app: FastAPI) -> None:
             )
         return problem_response(request, 500, "storage failed", code="storage_error")
 
+    async def on_overloaded(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Overloaded)
+        return problem_response(
+            request,
+            503,
+            "busy processing other images; try again shortly",
+            code="busy",
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(request, 500, "internal error", code="internal")
 
@@ -186,4 +208,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(ImageRejected, on_rejected)
     app.add_exception_handler(StorageError, on_storage)
+    app.add_exception_handler(Overloaded, on_overloaded)
     app.add_exception_handler(Exception, on_crash)

@@ -159,7 +159,7 @@ def render(data: bytes, t: Transform, settings: Settings) -> tuple[bytes, str]:
     from prism.image.pipeline import make_variants
 
     with open_image(data, settings.limits) as im:  # header only: limits, format, alpha
-        header = read_header(im)
+        header = read_header(im, settings.limits)
         alpha = im.mode in _ALPHA_MODES or "transparency" in im.info
     family = _WEB_FAMILY.get(header.format) or ("png" if alpha else "jpeg")
     fmt = output_format(t.format, family, alpha)
