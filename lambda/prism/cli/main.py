@@ -1,5 +1,6 @@
 """The `prism` command: `prism process` (files on disk), `prism serve` (the app locally) and
-`prism reprocess` (bring stored images up to date with the specs)."""
+`prism sign-url` (a signed transform URL) and `prism reprocess` (bring stored images up to date
+with the specs)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--data", default="prism-data", metavar="DIR", help="bucket directory")
 
+    from prism.cli import sign_url
+
+    sign_url.add_parser(commands)
     from prism.cli.reprocess import add_arguments as add_reprocess_arguments
 
     add_reprocess_arguments(
@@ -37,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from prism.cli.process import run as run_process
 
         return run_process(args)
+    if args.command == "sign-url":
+        from prism.cli.sign_url import run as run_sign_url
+
+        return run_sign_url(args)
     if args.command == "reprocess":
         from prism.cli.reprocess import run as run_reprocess
 
