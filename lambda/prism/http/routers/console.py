@@ -1,0 +1,111 @@
+"""The page at `/` (upload, gallery, variants side by side, transform playground) and the
+API docs at `/docs`, both served from files in `http/static/` with every asset local: no CDN,
+so both work offline, under a strict Content-Security-Policy (no inline script or style).
+
+Swagger UI's script and stylesheet come from the `fastapi-offline` package, which ships them;
+FastAPI's own `/docs` (which loads them from a CDN and starts them with an inline script) is
+turned off in `create_app`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.staticfiles import PathLike
+from starlette.types import Scope
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_PATH = "/static"
+SWAGGER_PATH = "/static/swagger-ui"
+
+
+def swagger_dir() -> Path:
+    """Swagger UI's files (swagger-ui-bundle.js, swagger-ui.css) as packaged on PyPI."""
+    return Path(str(files("fastapi_offline") / "static"))
+
+
+def content_security_policy(origins: Iterable[str] = ()) -> str:
+    """The page's CSP: scripts and styles from this app only; images and requests also to
+    `origins` (on AWS: the buckets that presigned uploads and downloads point at)."""
+    extra = "".join(f" {origin}" for origin in sorted(set(origins)))
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' data: blob:{extra}",
+            f"connect-src 'self'{extra}",
+            "form-action 'self'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def origin_of(url: str | None) -> str | None:
+    """`scheme://host[:port]` of an absolute URL; None for a relative one or None."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+class _Assets(StaticFiles):
+    """Static files that browsers must not sniff into another type."""
+
+    def file_response(
+        self, full_path: PathLike, stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def _page_headers(request: Request) -> dict[str, str]:
+    policy: Callable[[], str] = request.app.state.console_csp
+    return {
+        "Content-Security-Policy": policy(),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-cache",
+    }
+
+
+PageHeaders = Annotated[dict[str, str], Depends(_page_headers)]
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def console_page(headers: PageHeaders) -> FileResponse:
+    return FileResponse(STATIC_DIR / "index.html", media_type="text/html", headers=headers)
+
+
+@router.get("/docs")
+def docs_page(headers: PageHeaders) -> FileResponse:
+    return FileResponse(STATIC_DIR / "docs.html", media_type="text/html", headers=headers)
+
+
+def install(app: FastAPI, origins: Callable[[], Iterable[str]] = tuple) -> None:
+    """Serve the page and /docs. `origins` is asked once, on the first page served (on AWS
+    it makes a boto3 client, which start-up should not wait for)."""
+    cached: list[str] = []
+
+    def policy() -> str:
+        if not cached:
+            cached.append(content_security_policy(origins()))
+        return cached[0]
+
+    app.state.console_csp = policy
+    app.include_router(router)
+    # The more specific mount first: Starlette takes the first that matches.
+    app.mount(SWAGGER_PATH, _Assets(directory=swagger_dir()), name="swagger-ui")
+    app.mount(STATIC_PATH, _Assets(directory=STATIC_DIR), name="static")
