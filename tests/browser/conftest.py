@@ -1,0 +1,103 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a live `prism serve` on
+loopback. Playwright never downloads a browser here; `.ci/run` installs `chromium` with apt."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from tests.servers import free_port, wait_until_up
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_executable() -> str:
+    found = os.environ.get("PRISM_TEST_CHROMIUM") or shutil.which("chromium")
+    if not found:
+        pytest.fail("Chromium is missing: `apt-get install chromium` (.ci/run does this)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_FLAGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`prism serve` as a real process on a free loopback port; yields its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    data = tmp_path_factory.mktemp("serve-data")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRISM_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prism.cli", "serve", "--port", str(port), "--data", str(data)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until_up(base, process)
+        yield base
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=20)
+
+
+def offline_context(browser: Browser, base: str, **options: object) -> BrowserContext:
+    """A browser context that can reach `base` only: any other request is aborted, as if
+    the machine had no network. CSP violations are collected into `window.cspViolations`."""
+    context = browser.new_context(**options)  # type: ignore[arg-type]
+    local = (base, "data:", "blob:")
+    context.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith(local) else route.abort(),
+    )
+    # Runs before any page script; init scripts are the browser's, not the page's, so the
+    # page's CSP does not apply to them.
+    context.add_init_script(
+        "window.cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    return context
+
+
+@pytest.fixture
+def shots() -> object:
+    """`shots(page, "name")` saves a full-page screenshot to tests/artifacts/browser/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page: Page, name: str, **options: object) -> Path:
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=path, **options)  # type: ignore[arg-type]
+        return path
+
+    return take

@@ -1,0 +1,29 @@
+"""`/docs` renders Swagger UI from the app's own files, with the network cut off."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from conftest import offline_context
+from playwright.sync_api import Browser, expect
+
+
+def test_docs_render_every_operation_offline(
+    browser: Browser, server: str, shots: Callable[..., Path]
+) -> None:
+    spec = httpx.get(f"{server}/openapi.json").json()
+    operations = sum(len(methods) for methods in spec["paths"].values())
+    context = offline_context(browser, server, viewport={"width": 1280, "height": 900})
+    blocked: list[str] = []
+    context.on("requestfailed", lambda request: blocked.append(request.url))
+    page = context.new_page()
+    page.goto(f"{server}/docs")
+    expect(page.locator(".opblock")).to_have_count(operations, timeout=30_000)
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    expect(page.locator(".info .title")).to_contain_text("Prism")
+    assert page.evaluate("window.cspViolations") == []
+    assert blocked == [], f"/docs asked the network for {blocked}"
+    shots(page, "11-docs", full_page=True)
+    context.close()
