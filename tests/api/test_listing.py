@@ -159,7 +159,7 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
     return S3Storage(request.getfixturevalue("s3_buckets"))
 
 
-KEYS = ["a/1", "a/2", "a/b/3", "b", "b/1", "c/\u00fc 1", "d"]
+KEYS = ["a/1", "a/2", "a/b/3", "b/1", "c/\u00fc 1", "d", "e.txt"]
 
 
 def _walk(storage: Storage, limit: int, **options: object) -> list[list[str]]:
@@ -177,7 +177,7 @@ def test_list_page_with_delimiter_rolls_up_folders(storage: Storage, limit: int)
     for key in KEYS:
         storage.put("processed", key, b"x", "application/octet-stream")
     entries = [e for page in _walk(storage, limit, delimiter="/") for e in page]
-    assert entries == ["a/", "b", "b/", "c/", "d"]
+    assert entries == ["a/", "b/", "c/", "d", "e.txt"]
 
 
 @pytest.mark.parametrize("limit", [1, 3, 100])

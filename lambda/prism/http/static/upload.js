@@ -34,7 +34,7 @@ export function setupUpload({ onProcessed }) {
 
   function track(file) {
     const bar = h("progress", { max: "100", value: "0", "aria-label": `Upload of ${file.name}` });
-    const state = h("span", { class: "state", text: "waiting" });
+    const state = h("span", { class: "state", text: "Waiting" });
     const row = h(
       "li",
       { class: "upload" },
@@ -47,9 +47,16 @@ export function setupUpload({ onProcessed }) {
     return { file, row, bar, state };
   }
 
+  // The state in words: a bold verdict, then what follows from it.
   function show(job, status, text, link) {
     job.row.dataset.status = status;
-    job.state.replaceChildren(link ? h("a", { href: link, text }) : text);
+    const [verdict, ...rest] = text.split(": ");
+    const more = rest.join(": ");
+    job.state.replaceChildren(
+      h("strong", { text: verdict }),
+      more ? `: ${more}` : "",
+      link ? [" ", h("a", { href: link, text: "View image" })] : "",
+    );
   }
 
   async function run(job) {
@@ -57,31 +64,32 @@ export function setupUpload({ onProcessed }) {
     // S3's presigned policy only takes image/* content types; Prism itself sniffs the bytes,
     // so a file of any image type (or a misnamed one) goes through and is judged there.
     if (!file.type.startsWith("image/")) {
-      show(job, "rejected", `refused: ${file.type || "unknown type"} is not an image type`);
+      show(job, "rejected", `Refused: ${file.type || "unknown type"} is not an image type`);
       announce(`${file.name} refused`);
       return;
     }
     try {
-      show(job, "uploading", "uploading");
+      show(job, "uploading", "Uploading");
       const ticket = await createUpload();
       if (file.size > ticket.max_bytes) {
-        show(job, "rejected", `refused: larger than ${bytes(ticket.max_bytes)}`);
+        show(job, "rejected", `Refused: larger than ${bytes(ticket.max_bytes)}`);
         return;
       }
       await sendForm(ticket, file, file.type, (fraction) => {
         job.bar.value = Math.round(fraction * 100);
       });
       job.bar.value = 100;
-      show(job, "uploaded", "uploaded, processing…");
+      show(job, "uploaded", "Uploaded: processing…");
       const manifest = await waitProcessed(ticket.status_url);
-      show(job, "processed", "processed: view", `#/images/${manifest.id}`);
+      show(job, "processed", "Processed", `#/images/${manifest.id}`);
       announce(`${file.name} processed`);
       onProcessed(manifest);
     } catch (problem) {
       const body = problem.body || {};
       const reason = REASONS[body.reason] || body.reason;
-      const words = reason ? `${reason}: ${problem.message}` : problem.message;
-      show(job, "rejected", `rejected — ${words}`);
+      // The API's detail repeats the verdict; the page already says it.
+      const detail = problem.message.replace(/^the image was rejected: /, "");
+      show(job, "rejected", reason ? `Rejected: ${reason} (${detail})` : `Failed: ${detail}`);
       announce(`${file.name} rejected`);
     }
   }
