@@ -2,9 +2,10 @@
 API docs at `/docs`, both served from files in `http/static/` with every asset local: no CDN,
 so both work offline, under a strict Content-Security-Policy (no inline script or style).
 
-Swagger UI's script and stylesheet come from the `fastapi-offline` package, which ships them;
-FastAPI's own `/docs` (which loads them from a CDN and starts them with an inline script) is
-turned off in `create_app`.
+Swagger UI's script and stylesheet come from the `fastapi-offline` package, which ships them
+(FastAPI's own /docs page loads them from a CDN and starts them with an inline script).
+The static files are always served (/docs needs them); the page itself only when the
+console is enabled.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ import os
 from collections.abc import Callable, Iterable
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.staticfiles import PathLike
 from starlette.types import Scope
+
+if TYPE_CHECKING:
+    from prism.storage.base import Storage
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 STATIC_PATH = "/static"
@@ -59,6 +63,14 @@ def origin_of(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
+def storage_origins(storage: Storage) -> list[str]:
+    """Where the page uploads to and loads images from when storage hands out URLs (S3's
+    presigned POST and GET). Presigning is local computation: no request is made."""
+    form = storage.upload_form("probe", 60, 1)
+    download = storage.download_url("processed", "probe", 60, "image/jpeg")
+    return [origin for origin in (origin_of(form.url), origin_of(download)) if origin]
+
+
 class _Assets(StaticFiles):
     """Static files that browsers must not sniff into another type."""
 
@@ -70,33 +82,31 @@ class _Assets(StaticFiles):
         return response
 
 
-def _page_headers(request: Request) -> dict[str, str]:
-    policy: Callable[[], str] = request.app.state.console_csp
-    return {
+def html_page(name: str, request: Request) -> FileResponse:
+    """One of the HTML files in static/, with the CSP and the other headers a page needs."""
+    policy: Callable[[], str] = request.app.state.content_security_policy
+    headers = {
         "Content-Security-Policy": policy(),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-cache",
     }
+    return FileResponse(STATIC_DIR / name, media_type="text/html", headers=headers)
 
 
-PageHeaders = Annotated[dict[str, str], Depends(_page_headers)]
+#: GET / : included only when the console is enabled (settings.console_enabled).
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def console_page(headers: PageHeaders) -> FileResponse:
-    return FileResponse(STATIC_DIR / "index.html", media_type="text/html", headers=headers)
+def console_page(request: Request) -> FileResponse:
+    return html_page("index.html", request)
 
 
-@router.get("/docs")
-def docs_page(headers: PageHeaders) -> FileResponse:
-    return FileResponse(STATIC_DIR / "docs.html", media_type="text/html", headers=headers)
-
-
-def install(app: FastAPI, origins: Callable[[], Iterable[str]] = tuple) -> None:
-    """Serve the page and /docs. `origins` is asked once, on the first page served (on AWS
-    it makes a boto3 client, which start-up should not wait for)."""
+def install_assets(app: FastAPI, origins: Callable[[], Iterable[str]] = tuple) -> None:
+    """Serve static/ (the page's and /docs' files) and Swagger UI's. `origins` is asked once,
+    on the first page served: on AWS it makes a boto3 client, which start-up should not wait
+    for."""
     cached: list[str] = []
 
     def policy() -> str:
@@ -104,8 +114,7 @@ def install(app: FastAPI, origins: Callable[[], Iterable[str]] = tuple) -> None:
             cached.append(content_security_policy(origins()))
         return cached[0]
 
-    app.state.console_csp = policy
-    app.include_router(router)
+    app.state.content_security_policy = policy
     # The more specific mount first: Starlette takes the first that matches.
     app.mount(SWAGGER_PATH, _Assets(directory=swagger_dir()), name="swagger-ui")
     app.mount(STATIC_PATH, _Assets(directory=STATIC_DIR), name="static")
