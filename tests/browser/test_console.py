@@ -4,6 +4,7 @@ a transform, delete. Screenshots of each step go to tests/artifacts/browser/."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -158,6 +159,27 @@ def test_cancelled_delete_keeps_the_image(page: Page, server: str) -> None:
     page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("dialog")).to_be_hidden()
     assert httpx.get(f"{server}/images/{image_id}").status_code == 200
+
+
+def test_drop_a_file_on_the_page(page: Page, server: str) -> None:
+    page.goto(f"{server}/")
+    png = base64.b64encode(alpha_png(160, 120)).decode()
+    # What a drag from the desktop delivers: a drop event carrying the file.
+    transfer = page.evaluate_handle(
+        """(data) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "dropped.png", { type: "image/png" }));
+            return transfer;
+        }""",
+        png,
+    )
+    page.dispatch_event("#drop", "dragover", {"dataTransfer": transfer})
+    expect(page.locator("#drop")).to_have_class(re.compile(r"\bover\b"))
+    page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+    row = page.locator("#uploads li", has_text="dropped.png")
+    expect(row).to_have_attribute("data-status", "processed", timeout=60_000)
+    expect(page.locator("#drop")).not_to_have_class(re.compile(r"\bover\b"))
 
 
 def test_keyboard_reaches_upload_and_gallery(page: Page, server: str) -> None:
