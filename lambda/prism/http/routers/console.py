@@ -37,15 +37,19 @@ def swagger_dir() -> Path:
     return Path(str(files("fastapi_offline") / "static"))
 
 
-def content_security_policy(origins: Iterable[str] = ()) -> str:
-    """The page's CSP: scripts and styles from this app only; images and requests also to
-    `origins` (on AWS: the buckets that presigned uploads and downloads point at)."""
+def content_security_policy(origins: Iterable[str] = (), *, inline_styles: bool = False) -> str:
+    """The pages' CSP: scripts and styles from this app only; images and requests also to
+    `origins` (on AWS: the buckets that presigned uploads and downloads point at).
+    `inline_styles` is for ReDoc alone, which injects <style> elements and cannot run
+    without them; scripts stay 'self' only everywhere."""
     extra = "".join(f" {origin}" for origin in sorted(set(origins)))
+    styles = "style-src 'self' 'unsafe-inline'" if inline_styles else "style-src 'self'"
     return "; ".join(
         [
             "default-src 'none'",
             "script-src 'self'",
-            "style-src 'self'",
+            styles,
+            "worker-src 'self' blob:",
             f"img-src 'self' data: blob:{extra}",
             f"connect-src 'self'{extra}",
             "form-action 'self'",
@@ -82,11 +86,11 @@ class _Assets(StaticFiles):
         return response
 
 
-def html_page(name: str, request: Request) -> FileResponse:
+def html_page(name: str, request: Request, *, inline_styles: bool = False) -> FileResponse:
     """One of the HTML files in static/, with the CSP and the other headers a page needs."""
-    policy: Callable[[], str] = request.app.state.content_security_policy
+    policy: Callable[[bool], str] = request.app.state.content_security_policy
     headers = {
-        "Content-Security-Policy": policy(),
+        "Content-Security-Policy": policy(inline_styles),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-cache",
@@ -107,12 +111,12 @@ def install_assets(app: FastAPI, origins: Callable[[], Iterable[str]] = tuple) -
     """Serve static/ (the page's and /docs' files) and Swagger UI's. `origins` is asked once,
     on the first page served: on AWS it makes a boto3 client, which start-up should not wait
     for."""
-    cached: list[str] = []
+    cached: list[list[str]] = []
 
-    def policy() -> str:
+    def policy(inline_styles: bool) -> str:
         if not cached:
-            cached.append(content_security_policy(origins()))
-        return cached[0]
+            cached.append(list(origins()))
+        return content_security_policy(cached[0], inline_styles=inline_styles)
 
     app.state.content_security_policy = policy
     # The more specific mount first: Starlette takes the first that matches.
