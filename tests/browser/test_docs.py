@@ -31,11 +31,12 @@ def test_docs_render_every_operation_offline(
 
 def test_redoc_renders_offline(browser: Browser, server: str, shots: Callable[..., Path]) -> None:
     spec = httpx.get(f"{server}/openapi.json").json()
-    operations = sum(len(methods) for methods in spec["paths"].values())
+    summaries = [op["summary"] for methods in spec["paths"].values() for op in methods.values()]
     context = offline_context(browser, server, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(f"{server}/redoc")
-    expect(page.locator("[data-section-id^='operation/']")).to_have_count(operations)
+    for summary in summaries:
+        expect(page.locator("h2", has_text=summary)).to_have_count(1)
     # ReDoc's only outside reference is its maker's logo, which the CSP keeps out.
     violations = page.evaluate("window.cspViolations")
     assert [v for v in violations if not v.startswith("img-src https://cdn.redoc.ly/")] == []
