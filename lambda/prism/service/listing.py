@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -25,7 +26,8 @@ from prism.storage.records import ManifestRecord, read_manifest
 
 #: Manifests read at once for a page: S3 GETs are latency-bound, not CPU-bound.
 _READERS = 8
-_MAX_KEY_BYTES = 1024  # S3's limit on a key
+_MAX_CURSOR = 1368  # base64 of S3's longest key (1024 bytes)
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class BadCursor(ValueError):
@@ -43,14 +45,13 @@ def encode_cursor(entry: str) -> str:
 
 
 def decode_cursor(cursor: str) -> str:
+    bad = BadCursor("the cursor is not one this listing handed out; omit it to start over")
+    if not _BASE64URL.fullmatch(cursor) or len(cursor) > _MAX_CURSOR:
+        raise bad
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        entry = raw.decode()
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, ValueError):
-        raise BadCursor("the cursor is not one this listing handed out") from None
-    if not entry or len(raw) > _MAX_KEY_BYTES or not cursor.isascii():
-        raise BadCursor("the cursor is not one this listing handed out")
-    return entry
+        raise bad from None
 
 
 def list_images(storage: Storage, cursor: str | None, limit: int) -> ImagePage:
