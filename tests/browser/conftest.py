@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Playwright,
+    sync_playwright,
+)
 
-from tests.servers import free_port, wait_until_up
+from tests.servers import prism_serve
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
 CHROMIUM_FLAGS = [
@@ -52,23 +56,8 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`prism serve` as a real process on a free loopback port; yields its base URL."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    data = tmp_path_factory.mktemp("serve-data")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRISM_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "prism.cli", "serve", "--port", str(port), "--data", str(data)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_until_up(base, process)
+    with prism_serve(tmp_path_factory.mktemp("serve-data")) as (base, _):
         yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=20)
 
 
 def offline_context(browser: Browser, base: str, **options: object) -> BrowserContext:
@@ -95,9 +84,10 @@ def shots() -> object:
     """`shots(page, "name")` saves a full-page screenshot to tests/artifacts/browser/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
-    def take(page: Page, name: str, **options: object) -> Path:
+    def take(target: Page | Locator, name: str, **options: object) -> Path:
+        """A page (full page with full_page=True) or one element of it."""
         path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=path, **options)  # type: ignore[arg-type]
+        target.screenshot(path=path, **options)  # type: ignore[arg-type]
         return path
 
     return take

@@ -13,8 +13,9 @@ import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from conftest import offline_context
-from pictures import alpha_png, not_an_image, rotated_jpeg
 from playwright.sync_api import Browser, Page, expect
+
+from tests.images import alpha_png, not_an_image, rotated_jpeg
 
 Shots = Callable[..., Path]
 TIMES = "\N{MULTIPLICATION SIGN}"  # how the page writes dimensions
@@ -115,8 +116,7 @@ def test_upload_inspect_compare_transform_delete(page: Page, server: str, shots:
     page.keyboard.press("ArrowLeft")
     assert page.locator("#compare-x").input_value() == "650"
     assert left.evaluate("(el) => el.style.transform") != before
-    page.locator("#compare-title").scroll_into_view_if_needed()
-    shots(page, "05-compare")
+    shots(page.locator("section", has=page.locator("#compare-title")), "05-compare")
 
     # The playground: a 320 px WebP at quality 50, built live, fetched and measured.
     page.locator("#play-width").fill("320")
@@ -134,9 +134,8 @@ def test_upload_inspect_compare_transform_delete(page: Page, server: str, shots:
     expect(page.locator("#snippet")).to_contain_text(f"/images/{sideways}/transform?width=320")
     page.select_option("#snippet-kind", "picture")
     expect(page.locator("#snippet")).to_contain_text('<source type="image/avif"')
-    page.locator("#play-title").scroll_into_view_if_needed()
     assert serious_violations(page) == []
-    shots(page, "06-playground")
+    shots(page.locator("section", has=page.locator("#play-title")), "06-playground")
 
     # Delete, confirming in the dialog: gone from the page and from the API.
     page.get_by_role("button", name="Delete…").click()

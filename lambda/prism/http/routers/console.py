@@ -24,6 +24,8 @@ from starlette.responses import Response
 from starlette.staticfiles import PathLike
 from starlette.types import Scope
 
+from prism.http.dependencies import require_api_key
+
 if TYPE_CHECKING:
     from prism.storage.base import Storage
 
@@ -98,13 +100,15 @@ def html_page(name: str, request: Request, *, inline_styles: bool = False) -> Fi
     return FileResponse(STATIC_DIR / name, media_type="text/html", headers=headers)
 
 
-#: GET / : included only when the console is enabled (settings.console_enabled).
-router = APIRouter(include_in_schema=False)
-
-
-@router.get("/")
-def console_page(request: Request) -> FileResponse:
+async def console_page(request: Request) -> FileResponse:
+    await require_api_key(request)
     return html_page("index.html", request)
+
+
+#: GET /, included only when the console is enabled (settings.console_enabled). A plain
+#: route, as in routers.docs: no parameters for FastAPI to analyse at start-up.
+router = APIRouter()
+router.add_route("/", console_page, include_in_schema=False)
 
 
 def install_assets(app: FastAPI, origins: Callable[[], Iterable[str]] = tuple) -> None:
