@@ -63,6 +63,10 @@ def test_upload_inspect_compare_transform_delete(page: Page, server: str, shots:
     expect(refused).to_have_count(1, timeout=60_000)
     expect(refused).to_contain_text("notes.jpg")
     expect(refused).to_contain_text("not an image format Prism reads")
+    links = page.locator('#uploads li[data-status="processed"] a', has_text="View image")
+    expect(links).to_have_count(2)
+    for link in links.all():
+        assert re.fullmatch(r"#/images/[0-9a-f]{32}", link.get_attribute("href") or "")
     for bar in page.locator('#uploads li[data-status="processed"] progress').all():
         assert bar.evaluate("(el) => el.value") == 100
     expect(page.locator("#gallery li")).to_have_count(2)

@@ -46,3 +46,8 @@ export function announce(text) {
   // One polite live region for events that happen away from the focus.
   $("upload-status").textContent = text;
 }
+
+// A short name for an image: the end of its id (the start is its time, alike for a day).
+export function shortId(id) {
+  return id.slice(-8);
+}

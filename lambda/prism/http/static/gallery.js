@@ -1,7 +1,7 @@
 // The gallery: processed images, newest first, a page at a time (GET /images?cursor=).
 
 import { listImages } from "./api.js";
-import { $, bytes, dims, h } from "./dom.js";
+import { $, bytes, dims, h, shortId } from "./dom.js";
 
 // The variant to show in a grid: the one named "thumb" if any, else the smallest file.
 export function thumbnailOf(manifest) {
@@ -25,7 +25,7 @@ function card(manifest) {
       thumb
         ? h("img", {
             src: thumb.url,
-            alt: `Image ${manifest.id.slice(0, 8)}: ${label}`,
+            alt: `Image ${shortId(manifest.id)}: ${label}`,
             width: thumb.width,
             height: thumb.height,
             loading: "lazy",

@@ -2,7 +2,7 @@
 // bytes and share of the original's bytes, download link), and delete with confirmation.
 
 import { deleteImage, getImage } from "./api.js";
-import { $, announce, bytes, dims, h, percent } from "./dom.js";
+import { $, announce, bytes, dims, h, percent, shortId } from "./dom.js";
 
 const EXTENSIONS = { jpeg: "jpg", webp: "webp", png: "png", avif: "avif" };
 
@@ -50,7 +50,7 @@ export function setupImage({ compare, playground, gallery }) {
     try {
       await deleteImage(id);
       gallery.remove(id);
-      announce(`Image ${id.slice(0, 8)} deleted`);
+      announce(`Image ${shortId(id)} deleted`);
       location.hash = "#/";
     } catch (problem) {
       $("image-error").textContent = `Could not delete: ${problem.message}`;
@@ -62,7 +62,7 @@ export function setupImage({ compare, playground, gallery }) {
     async show(id) {
       current = null;
       $("image-error").hidden = true;
-      $("image-title").textContent = `Image ${id.slice(0, 8)}`;
+      $("image-title").textContent = `Image ${shortId(id)}`;
       $("source").replaceChildren();
       $("variants").replaceChildren();
       try {

@@ -55,7 +55,7 @@ export function setupUpload({ onProcessed }) {
     job.state.replaceChildren(
       h("strong", { text: verdict }),
       more ? `: ${more}` : "",
-      link ? [" ", h("a", { href: link, text: "View image" })] : "",
+      ...(link ? [" · ", h("a", { href: link, text: "View image" })] : []),
     );
   }
 
