@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import (
     Browser,
-    BrowserContext,
     Locator,
     Page,
     Playwright,
@@ -58,25 +57,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`prism serve` as a real process on a free loopback port; yields its base URL."""
     with prism_serve(tmp_path_factory.mktemp("serve-data")) as (base, _):
         yield base
-
-
-def offline_context(browser: Browser, base: str, **options: object) -> BrowserContext:
-    """A browser context that can reach `base` only: any other request is aborted, as if
-    the machine had no network. CSP violations are collected into `window.cspViolations`."""
-    context = browser.new_context(**options)  # type: ignore[arg-type]
-    local = (base, "data:", "blob:")
-    context.route(
-        "**/*",
-        lambda route: route.continue_() if route.request.url.startswith(local) else route.abort(),
-    )
-    # Runs before any page script; init scripts are the browser's, not the page's, so the
-    # page's CSP does not apply to them.
-    context.add_init_script(
-        "window.cspViolations = [];"
-        "document.addEventListener('securitypolicyviolation',"
-        " (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
-    )
-    return context
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from conftest import offline_context
+from browser_support import offline_context
 from playwright.sync_api import Browser, expect
 
 
