@@ -10,10 +10,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from prism import __version__
+from prism.core import log_filters
 from prism.core.settings import Settings, load_settings
 from prism.core.telemetry import Telemetry
 from prism.http import problems
 from prism.http.api_keys import KeyStore, secrets_manager_loader
+from prism.http.bound_host import BoundHost
+from prism.http.deadline import InvocationDeadline
 from prism.http.dependencies import Services, open_storage
 from prism.http.routers import console, docs, events, health, images, local_uploads, uploads
 from prism.service.processing import Ingestor
@@ -23,6 +26,7 @@ from prism.storage.local import LocalStorage
 
 def create_app(settings: Settings | None = None, *, storage: Storage | None = None) -> FastAPI:
     settings = settings if settings is not None else load_settings()
+    log_filters.install()  # no credentials in access logs; floods of one error throttled
     storage = storage if storage is not None else open_storage(settings)
     telemetry = Telemetry(settings.log_level)
     keys = None
@@ -62,6 +66,8 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     console.install_assets(app, lambda: console.storage_origins(storage))
     if settings.console_enabled:
         app.include_router(console.router)
+    app.add_middleware(InvocationDeadline)
     if local:
         app.include_router(local_uploads.router)
+        app.add_middleware(BoundHost)
     return app
