@@ -64,7 +64,11 @@ export function sendForm(ticket, file, contentType, onProgress) {
       if (xhr.status >= 200 && xhr.status < 300) resolve();
       else reject(new Problem(xhr.status, parseProblem(xhr.responseText)));
     });
-    xhr.addEventListener("error", () => reject(new Problem(0, { detail: "network error" })));
+    // A browser reports a refused cross-origin request as a bare network error.
+    const unreachable =
+      "storage could not be reached (on AWS the uploads bucket needs a CORS rule that lets " +
+      "this page's origin POST)";
+    xhr.addEventListener("error", () => reject(new Problem(0, { detail: unreachable })));
     xhr.send(form);
   });
 }
