@@ -154,6 +154,22 @@ def test_upload_inspect_compare_transform_delete(page: Page, server: str, shots:
     shots(page, "08-deleted")
 
 
+def test_gallery_pages_with_load_more(page: Page, server: str) -> None:
+    for _ in range(26):
+        _upload(server, alpha_png(24, 16), "image/png")
+    total = len(_every_id(server))
+    assert 24 < total <= 48  # two pages of the page's 24
+    page.goto(f"{server}/")
+    cards = page.locator("#gallery li")
+    expect(cards).to_have_count(24)  # the first page
+    more = page.get_by_role("button", name="Load more")
+    more.click()
+    expect(cards).to_have_count(total)
+    expect(more).to_be_hidden()
+    ids = [card.get_attribute("data-id") for card in cards.all()]
+    assert ids == _every_id(server)  # newest first, each once, as the API lists them
+
+
 def test_cancelled_delete_keeps_the_image(page: Page, server: str) -> None:
     image_id = _upload(server, alpha_png(200, 100), "image/png")
     page.goto(f"{server}/#/images/{image_id}")
@@ -245,6 +261,17 @@ def _upload(server: str, data: bytes, content_type: str) -> str:
     response = httpx.post(f"{server}/images", content=data, headers={"Content-Type": content_type})
     assert response.status_code == 201, response.text
     return response.json()["id"]
+
+
+def _every_id(server: str) -> list[str]:
+    ids, cursor = [], None
+    while True:
+        params = {"limit": 100} | ({"cursor": cursor} if cursor else {})
+        body = httpx.get(f"{server}/images", params=params).json()
+        ids += [item["id"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return ids
 
 
 def _source(server: str, image_id: str) -> dict:
