@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from prism.core.constants import EVENTS_PATH, RETRY_STATUS
 from prism.core.errors import InvalidSpec
@@ -49,6 +49,13 @@ class Settings:
     api_keys_secret_arn: str | None = None
     api_keys_secret_version: str | None = None
     console_enabled: bool = False
+    transform_max_size: int = 4096
+    transform_widths: tuple[int, ...] = ()
+    transform_widths_mode: Literal["up", "reject"] = "up"
+    transform_max_pixels: int = 4096 * 4096
+    transform_signing_keys: tuple[str, ...] = ()
+    transform_signing_secret_arn: str | None = None
+    transform_delivery: Literal["redirect", "bytes"] = "redirect"
 
 
 def bounded_int(name: str, raw: object, lo: int, hi: int) -> int:
@@ -157,7 +164,49 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         api_keys_secret_arn=_secret_arn(env.get("PRISM_API_KEYS_SECRET_ARN")),
         api_keys_secret_version=env.get("PRISM_API_KEYS_SECRET_VERSION") or None,
         console_enabled=_flag(env, "PRISM_CONSOLE_ENABLED", default=storage == "local"),
+        **_transform_settings(env),
     )
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name) or BY_ENV[name].default
+    if value not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def parse_widths(raw: str, max_size: int) -> tuple[int, ...]:
+    """A width allowlist, "640,750,1080": ascending whole numbers from 1 to max_size."""
+    try:
+        widths = tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(f"expected comma-separated whole numbers, got {raw!r}") from None
+    if list(widths) != sorted(set(widths)) or any(not 1 <= w <= max_size for w in widths):
+        raise ValueError(f"widths must ascend, each from 1 to {max_size}, got {raw!r}")
+    return widths
+
+
+def _transform_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    max_size = _int(env, "PRISM_TRANSFORM_MAX_SIZE")
+    try:
+        widths = parse_widths(env.get("PRISM_TRANSFORM_WIDTHS") or "", max_size)
+    except ValueError as exc:
+        raise SettingsError(f"PRISM_TRANSFORM_WIDTHS: {exc}") from None
+    keys = tuple(k.strip() for k in (env.get("PRISM_TRANSFORM_SIGNING_KEYS") or "").split(","))
+    arn = env.get("PRISM_TRANSFORM_SIGNING_SECRET_ARN") or None
+    if arn and not (arn.startswith("arn:") and ":secretsmanager:" in arn):
+        raise SettingsError(
+            f"PRISM_TRANSFORM_SIGNING_SECRET_ARN must be a Secrets Manager ARN, got {arn!r}"
+        )
+    return {
+        "transform_max_size": max_size,
+        "transform_widths": widths,
+        "transform_widths_mode": _choice(env, "PRISM_TRANSFORM_WIDTHS_MODE", ("up", "reject")),
+        "transform_max_pixels": _int(env, "PRISM_TRANSFORM_MAX_PIXELS"),
+        "transform_signing_keys": tuple(k for k in keys if k),
+        "transform_signing_secret_arn": arn,
+        "transform_delivery": _choice(env, "PRISM_TRANSFORM_DELIVERY", ("redirect", "bytes")),
+    }
 
 
 def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:

@@ -62,8 +62,17 @@ def start_after(cursor: str, delimiter: str | None) -> str:
 class Storage(Protocol):
     def bucket_name(self, bucket: Bucket) -> str: ...
 
-    def put(self, bucket: Bucket, key: str, data: bytes, content_type: str) -> str:
-        """Write the object whole; returns its etag."""
+    def put(
+        self,
+        bucket: Bucket,
+        key: str,
+        data: bytes,
+        content_type: str,
+        *,
+        cache_control: str | None = None,
+    ) -> str:
+        """Write the object whole; returns its etag. `cache_control` is stored with it (S3
+        serves it as the object's Cache-Control); local storage has no metadata to keep."""
         ...
 
     def get(self, bucket: Bucket, key: str) -> bytes | None:
@@ -91,8 +100,11 @@ class Storage(Protocol):
         page's `next_cursor`); with a delimiter, keys roll up into prefixes as on S3."""
         ...
 
-    def download_url(self, bucket: Bucket, key: str, ttl: int, content_type: str) -> str | None:
-        """A short-lived URL for the object, or None when the app should serve the bytes."""
+    def download_url(
+        self, bucket: Bucket, key: str, ttl: int, content_type: str | None
+    ) -> str | None:
+        """A short-lived URL for the object, or None when the app should serve the bytes.
+        `content_type` None: the type stored with the object."""
         ...
 
     def upload_form(self, key: str, ttl: int, max_bytes: int) -> UploadForm:
