@@ -59,6 +59,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
+@pytest.fixture(scope="module")
+def signed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same, with transform URLs that must be signed."""
+    env = {"PRISM_TRANSFORM_SIGNING_KEYS": "a-key-for-the-tests"}
+    with prism_serve(tmp_path_factory.mktemp("serve-signed"), env=env) as (base, _):
+        yield base
+
+
 @pytest.fixture
 def shots() -> object:
     """`shots(page, "name")` saves a full-page screenshot to tests/artifacts/browser/."""

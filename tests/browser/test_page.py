@@ -170,6 +170,22 @@ def test_gallery_pages_with_load_more(page: Page, server: str) -> None:
     assert ids == _every_id(server)  # newest first, each once, as the API lists them
 
 
+def test_playground_urls_are_signed_when_signing_is_on(
+    browser: Browser, signed_server: str
+) -> None:
+    image_id = _upload(signed_server, rotated_jpeg(600, 400), "image/jpeg")
+    context = offline_context(browser, signed_server)
+    page = context.new_page()
+    page.goto(f"{signed_server}/#/images/{image_id}")
+    page.locator("#play-width").fill("200")
+    expect(page.locator("#play-url")).to_contain_text("sig=")
+    expect(page.locator("#play-result")).to_contain_text(f"200{TIMES}133", timeout=30_000)
+    assert "sig=" in page.locator("#snippet").inner_text()
+    unsigned = f"{signed_server}/images/{image_id}/transform?width=200"
+    assert httpx.get(unsigned).status_code == 403  # the page's URL worked: it was signed
+    context.close()
+
+
 def test_cancelled_delete_keeps_the_image(page: Page, server: str) -> None:
     image_id = _upload(server, alpha_png(200, 100), "image/png")
     page.goto(f"{server}/#/images/{image_id}")

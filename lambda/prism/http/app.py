@@ -25,6 +25,7 @@ from prism.http.routers import (
     health,
     images,
     local_uploads,
+    playground,
     transforms,
     uploads,
 )
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     console.install_assets(app, lambda: console.storage_origins(storage))
     if settings.console_enabled:
         app.include_router(console.router)
+        app.include_router(playground.router)
     app.add_middleware(InvocationDeadline)
     if local:
         app.include_router(local_uploads.router)

@@ -41,6 +41,17 @@ export async function deleteImage(id) {
   if (!response.ok && response.status !== 404) throw await problemOf(response);
 }
 
+// Transform URLs for the playground, from the server: it signs them when signing is on.
+export async function transformUrls(imageId, transforms) {
+  const response = await fetch("console/transform-urls", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ image_id: imageId, transforms }),
+  });
+  if (!response.ok) throw await problemOf(response);
+  return (await response.json()).urls;
+}
+
 export async function createUpload() {
   const response = await fetch("uploads", { method: "POST" });
   if (!response.ok) throw await problemOf(response);

@@ -1,8 +1,8 @@
-// The transform playground: controls build GET /images/{id}/transform?… live; the result is
-// fetched and shown with its size and the time it took, and a srcset / <picture> snippet
-// for a web page is written out ready to copy.
+// The transform playground: controls build GET /images/{id}/transform?… live (the server
+// writes, and signs when signing is on, every URL); the result is fetched and shown with its
+// size and the time it took, and a srcset / <picture> snippet is written out ready to copy.
 
-import { Problem } from "./api.js";
+import { Problem, transformUrls } from "./api.js";
 import { $, bytes, h, percent } from "./dom.js";
 import { snippet } from "./snippet.js";
 
@@ -13,35 +13,46 @@ export function setupPlayground() {
   let timer = null;
   let inflight = null;
   let objectUrl = null;
+  let stamp = 0;
   const form = $("play");
 
   function params() {
     const get = (id) => $(id).value.trim();
     const query = {};
-    if (get("play-width")) query.width = get("play-width");
-    if (get("play-height")) query.height = get("play-height");
+    if (get("play-width")) query.width = Number(get("play-width"));
+    if (get("play-height")) query.height = Number(get("play-height"));
     if (get("play-fit") !== "contain") query.fit = get("play-fit");
     if (get("play-format")) query.format = get("play-format");
     if (!$("play-default-quality").checked && get("play-format") !== "png") {
-      query.quality = get("play-quality");
+      query.quality = Number(get("play-quality"));
     }
     return query;
   }
 
-  function urlFor(query) {
-    const search = new URLSearchParams(query).toString();
-    const path = `images/${manifest.id}/transform${search ? `?${search}` : ""}`;
-    return new URL(path, document.baseURI).href;
-  }
-
-  function update() {
+  // The URLs come from the server, which signs them when signing is on. The snippet is
+  // written twice: once to learn which URLs it needs, then with them.
+  async function update() {
     if (!manifest) return;
     $("play-quality-out").value = $("play-quality").value;
     $("play-quality").disabled = $("play-default-quality").checked;
     const query = params();
-    const url = urlFor(query);
+    const kind = $("snippet-kind").value;
+    const wanted = [query];
+    snippet(kind, manifest, query, (q) => wanted.push(q) && "");
+    stamp += 1;
+    const ticket = stamp;
+    let urls;
+    try {
+      urls = await transformUrls(manifest.id, wanted);
+    } catch (problem) {
+      $("play-result").textContent = `Refused (${problem.status || "network"}): ${problem.message}`;
+      return;
+    }
+    if (ticket !== stamp) return; // a newer change is on its way
+    const lookup = new Map(wanted.map((q, i) => [JSON.stringify(q), urls[i]]));
+    const url = urls[0];
     $("play-url").textContent = url;
-    $("snippet").textContent = snippet($("snippet-kind").value, manifest, query, urlFor);
+    $("snippet").textContent = snippet(kind, manifest, query, (q) => lookup.get(JSON.stringify(q)));
     clearTimeout(timer);
     timer = setTimeout(() => render(url), WAIT_MS);
   }

@@ -4,7 +4,7 @@
 const WIDTHS = [320, 640, 960, 1280, 1920, 2560];
 
 function escape(text) {
-  return text.replaceAll("&", "&amp;").replaceAll('"', "&quot;").replaceAll("<", "&lt;");
+  return String(text).replaceAll("&", "&amp;").replaceAll('"', "&quot;").replaceAll("<", "&lt;");
 }
 
 function widthsFor(source, query) {
@@ -23,9 +23,9 @@ function heightFor(source, query, width) {
 function srcset(source, query, urlFor, format) {
   return widthsFor(source, query)
     .map((width) => {
-      const sized = { ...query, width: String(width) };
+      const sized = { ...query, width };
       const height = heightFor(source, query, width);
-      if (height) sized.height = String(height);
+      if (height) sized.height = height;
       else delete sized.height;
       if (format) sized.format = format;
       return `${escape(urlFor(sized))} ${width}w`;
@@ -38,7 +38,7 @@ export function snippet(kind, manifest, query, urlFor) {
   const widths = widthsFor(source, query);
   const largest = widths[widths.length - 1];
   const height = heightFor(source, query, largest) || Math.round((largest * source.height) / source.width);
-  const fallback = { ...query, width: String(largest) };
+  const fallback = { ...query, width: largest };
   const attrs = `sizes="100vw" width="${largest}" height="${height}" alt="" loading="lazy" decoding="async"`;
   if (kind === "picture") {
     const jpeg = { ...fallback, format: "jpeg" };
