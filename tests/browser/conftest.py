@@ -39,13 +39,15 @@ def chromium_executable() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: while sync Playwright runs, the main thread has a running event
+# loop, and later tests that call asyncio.run() would fail.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_FLAGS)
     yield browser

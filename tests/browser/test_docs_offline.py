@@ -6,8 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from browser_support import offline_context
 from playwright.sync_api import Browser, expect
+
+from tests.browser.browser_support import offline_context
 
 
 def test_docs_render_every_operation_offline(

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from browser_support import offline_context
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.browser_support import offline_context
 from tests.images import alpha_png, not_an_image, rotated_jpeg
 
 Shots = Callable[..., Path]
