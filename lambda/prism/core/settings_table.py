@@ -29,7 +29,7 @@ class Setting:
 
     env: str
     field: str  # attribute of Settings (of Settings.limits for the two limits)
-    kind: Literal["str", "int", "path", "variants", "colour", "choice"]
+    kind: Literal["str", "int", "path", "variants", "colour", "choice", "flag"]
     default: Any
     help: str
     stack_key: str | None = None  # `prism:<key>` when the stack's config sets it
@@ -233,6 +233,14 @@ SETTINGS: tuple[Setting, ...] = (
         "S3 storage: answer transforms with a 302 to a presigned URL ('redirect', like"
         " variants) or with their bytes up to 4 MB and a redirect above ('bytes', for a CDN in"
         " front). Local storage always answers bytes.",
+    ),
+    Setting(
+        "PRISM_CONSOLE_ENABLED",
+        "console_enabled",
+        "flag",
+        None,
+        "serve the page at / (upload, gallery, variants, transform playground): 'true' or"
+        " 'false' (default: true under prism serve, false on Lambda).",
     ),
 )
 BY_ENV: dict[str, Setting] = {s.env: s for s in SETTINGS}

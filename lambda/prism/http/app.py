@@ -18,7 +18,17 @@ from prism.http.api_keys import KeyStore, secrets_manager_loader
 from prism.http.bound_host import BoundHost
 from prism.http.deadline import InvocationDeadline
 from prism.http.dependencies import Services, open_storage
-from prism.http.routers import docs, events, health, images, local_uploads, transforms, uploads
+from prism.http.routers import (
+    console,
+    docs,
+    events,
+    health,
+    images,
+    local_uploads,
+    playground,
+    transforms,
+    uploads,
+)
 from prism.http.signing_keys import signing_keys
 from prism.service.processing import Ingestor
 from prism.storage.base import Storage
@@ -71,6 +81,11 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     app.include_router(uploads.router)
     app.include_router(events.events_router(settings))
     app.include_router(docs.router)
+    # The page's and the docs' own files; the CSP names the buckets the page talks to.
+    console.install_assets(app, lambda: console.storage_origins(storage))
+    if settings.console_enabled:
+        app.include_router(console.router)
+        app.include_router(playground.router)
     app.add_middleware(InvocationDeadline)
     if local:
         app.include_router(local_uploads.router)
