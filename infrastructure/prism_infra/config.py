@@ -104,6 +104,8 @@ class StackSettings:
     reprocess_concurrency: int = -1
     #: `pulumi up` starts a reprocessing job itself when the variant specs changed.
     reprocess_on_spec_change: bool = False
+    #: Serve the page at / (upload, gallery, playground), behind the same auth as the API.
+    console_enabled: bool = False
 
 
 #: Config key (as written in Pulumi.<stack>.yaml, without `prism:`) -> settings field.
@@ -131,6 +133,7 @@ KEYS: dict[str, str] = {
     "logLevel": "log_level",
     "reprocessConcurrency": "reprocess_concurrency",
     "reprocessOnSpecChange": "reprocess_on_spec_change",
+    "consoleEnabled": "console_enabled",
 }
 
 
@@ -328,6 +331,7 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
             raw, "reprocessConcurrency", d.reprocess_concurrency, -1, 10_000
         ),
         reprocess_on_spec_change=_bool(raw, "reprocessOnSpecChange", d.reprocess_on_spec_change),
+        console_enabled=_bool(raw, "consoleEnabled", d.console_enabled),
     )
 
 

@@ -74,8 +74,8 @@ def function_environment(
         "PRISM_BACKGROUND": settings.background,
         "PRISM_EVENTS_PATH": EVENTS_PATH,
         "PRISM_LOG_LEVEL": settings.log_level,
-        # The page at / stays off on AWS (a `prism:consoleEnabled` stack key is to turn it on).
-        "PRISM_CONSOLE_ENABLED": "false",
+        # The page at /, off unless `prism:consoleEnabled` (the app defaults it off on S3 too).
+        "PRISM_CONSOLE_ENABLED": "true" if settings.console_enabled else "false",
     }
     for name in TRANSFORM_DEFAULTS:
         default = BY_ENV[name].default

@@ -113,6 +113,8 @@ def test_values_arriving_as_strings_are_converted() -> None:
         ),
         ({"alarmThresholds": {"errors": -1}}, "prism:alarmThresholds.errors must be between"),
         ({"protectData": "yes"}, "prism:protectData must be true or false"),
+        ({"consoleEnabled": "on"}, "prism:consoleEnabled must be true or false"),
+        ({"consoleEnabled": 1}, "prism:consoleEnabled must be true or false"),
         ({"uploadUrlTtl": 7200}, "prism:uploadUrlTtl must be between 1 and 3600"),
         ({"functionUrlAuth": "NONE"}, "prism:functionUrlAuth NONE makes the URL public"),
         ({"apiKeys": [KEY]}, "prism:apiKeys is only used with prism:functionUrlAuth NONE"),
@@ -157,6 +159,8 @@ def test_data_protection_is_on_unless_turned_off() -> None:
     assert StackSettings().protect_data is True
     assert parse_config({"protectData": "false"}).protect_data is False
     assert parse_config({"protectData": True}).protect_data is True
+    assert parse_config({}).console_enabled is False
+    assert parse_config({"consoleEnabled": "true"}).console_enabled is True
 
 
 def test_api_keys_are_validated_without_ever_being_printed() -> None:
@@ -202,6 +206,14 @@ def test_read_config_takes_api_keys_only_as_secrets(pulumi_config: dict[str, str
     assert KEY not in str(error.value)
     pulumi.runtime.set_all_config(config, secret_keys=["prism:apiKeys"])
     assert read_config().api_keys == (KEY,)
+
+
+def test_read_config_takes_console_enabled_as_a_boolean(pulumi_config: dict[str, str]) -> None:
+    pulumi.runtime.set_all_config({"prism:consoleEnabled": "true"})
+    assert read_config().console_enabled is True
+    pulumi.runtime.set_all_config({"prism:consoleEnabled": "yes"})
+    with pytest.raises(ConfigError, match="prism:consoleEnabled must be true or false, got 'yes'"):
+        read_config()
 
 
 def test_read_config_rejects_a_misspelt_key(pulumi_config: dict[str, str]) -> None:

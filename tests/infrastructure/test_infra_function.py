@@ -230,3 +230,17 @@ def test_only_the_events_route_can_fail_an_invocation(tmp_path) -> None:
     }
     assert 503 in http_statuses
     assert not codes & http_statuses
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_page_follows_console_enabled(stack_factory, enabled: bool) -> None:
+    stack = stack_factory({"consoleEnabled": enabled})
+    env = stack.one(FUNCTION, "function-function").inputs["environment"]["variables"]
+    assert env["PRISM_CONSOLE_ENABLED"] == str(enabled).lower()
+    assert load_settings(env).console_enabled is enabled
+
+
+def test_the_page_is_off_by_default(default: Stack) -> None:
+    env = default.one(FUNCTION, "function-function").inputs["environment"]["variables"]
+    assert env["PRISM_CONSOLE_ENABLED"] == "false"
+    assert load_settings(env).console_enabled is False

@@ -241,6 +241,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "serve the page at / (upload, gallery, variants, transform playground): 'true' or"
         " 'false' (default: true under prism serve, false on Lambda).",
+        stack_key="consoleEnabled",
     ),
 )
 BY_ENV: dict[str, Setting] = {s.env: s for s in SETTINGS}
