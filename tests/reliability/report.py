@@ -92,7 +92,8 @@ def memory() -> str:
         ],
     )
     text = (
-        f"Default Lambda memory {found['default_memory_mb']} MB; pixel limit "
+        f"Measured at {found['default_memory_mb']} MB, the stack's default Lambda memory "
+        f"when measured; pixel limit "
         f"{found['max_pixels']:,}. Headroom left by the photo just under the limit: "
         f"{found['headroom_at_limit']:.0%} (required: {found['headroom']:.0%}). "
         f"Measured {found['measured_at']}.\n\n{runs}\n\nLargest image per memory size with "
