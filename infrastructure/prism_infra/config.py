@@ -20,6 +20,7 @@ from prism.errors import InvalidSpec
 from prism.limits import HEADROOM, Limits, max_pixels_for, peak_memory_mb
 from prism.settings import parse_colour
 from prism.specs import DEFAULT_SPECS, VariantSpec, parse_specs
+from prism_infra.cdn.settings import CDN_KEYS, CdnSettings, parse_cdn
 
 AuthType = Literal["AWS_IAM", "NONE"]
 
@@ -55,6 +56,12 @@ class AlarmThresholds:
     rejection_rate_percent: int = 20
     #: Failed image builds per window.
     failed_builds: int = 0
+    #: CDN (issue 14): share of requests answered 5xx, in percent.
+    cdn_5xx_rate_percent: int = 1
+    #: CDN: average time to first byte from the origin on a miss, in milliseconds.
+    cdn_origin_latency_ms: int = 5000
+    #: CDN: the alarm fires when the cache hit rate drops BELOW this percentage.
+    cdn_cache_hit_rate_percent: int = 50
 
 
 #: Key under `prism:alarmThresholds` -> (field, lowest, highest).
@@ -65,6 +72,9 @@ THRESHOLD_KEYS: dict[str, tuple[str, int, int]] = {
     "deadLetters": ("dead_letters", 0, 1_000_000),
     "rejectionRatePercent": ("rejection_rate_percent", 1, 100),
     "failedBuilds": ("failed_builds", 0, 1_000),
+    "cdn5xxRatePercent": ("cdn_5xx_rate_percent", 0, 100),
+    "cdnOriginLatencyMs": ("cdn_origin_latency_ms", 1, 180_000),
+    "cdnCacheHitRatePercent": ("cdn_cache_hit_rate_percent", 0, 100),
 }
 
 
@@ -99,6 +109,8 @@ class StackSettings:
     protect_data: bool = True
     background: str = "#ffffff"
     log_level: str = "INFO"
+    #: CloudFront in front (issue 14); `prism:cdn*` keys, parsed in prism_infra.cdn.settings.
+    cdn: CdnSettings = field(default_factory=CdnSettings)
 
 
 #: Config key (as written in Pulumi.<stack>.yaml, without `prism:`) -> settings field.
@@ -124,6 +136,8 @@ KEYS: dict[str, str] = {
     "protectData": "protect_data",
     "background": "background",
     "logLevel": "log_level",
+    # CDN (issue 14): every prism:cdn* key lands in the one `cdn` field.
+    **dict.fromkeys(CDN_KEYS, "cdn"),
 }
 
 
@@ -290,6 +304,10 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
     memory_mb = _int(raw, "memorySize", d.memory_mb, 128, 10_240)
     max_pixels = _int(raw, "maxPixels", limits.max_pixels, 1, 1_000_000_000)
     _check_memory(memory_mb, max_pixels)
+    try:
+        cdn = parse_cdn(raw)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     return StackSettings(
         memory_mb=memory_mb,
         # The function URL caps a request at 15 minutes; S3 events are async, same cap.
@@ -317,6 +335,7 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
         protect_data=_bool(raw, "protectData", d.protect_data),
         background=background,
         log_level=level,
+        cdn=cdn,
     )
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from prism_infra.config import StackSettings
 from prism_infra.environment import function_environment
-from prism_infra.policies import assume_role_policy, function_policy, to_json
+from prism_infra.policies import assume_role_policy, function_policy, to_json, with_statements
 
 #: Methods browsers may call on the function URL when CORS origins are configured.
 CORS_METHODS = ["GET", "POST", "DELETE"]
@@ -38,6 +40,9 @@ class ImageFunctionArgs:
     api_keys_version: pulumi.Input[str] | None = None
     #: Resources the function must not be created before (the image build).
     depends_on: tuple[pulumi.Resource, ...] = ()
+    #: Added by the CDN (issue 14): environment variables and role statements.
+    extra_environment: pulumi.Input[Mapping[str, str]] | None = None
+    extra_policy_statements: pulumi.Input[Sequence[Mapping[str, Any]]] | None = None
 
 
 class ImageFunction(pulumi.ComponentResource):
@@ -83,16 +88,20 @@ class ImageFunction(pulumi.ComponentResource):
                 self.dead_letters.arn,
                 self.log_group.arn,
                 args.api_keys_secret_arn,
+                args.extra_policy_statements,
             ).apply(
                 lambda arns: to_json(
-                    function_policy(
-                        uploads_bucket_arn=arns[0],
-                        uploads_prefix=s.uploads_prefix,
-                        processed_bucket_arn=arns[1],
-                        rejected_bucket_arn=arns[2],
-                        dead_letter_queue_arn=arns[3],
-                        log_group_arn=arns[4],
-                        api_keys_secret_arn=arns[5],
+                    with_statements(
+                        function_policy(
+                            uploads_bucket_arn=arns[0],
+                            uploads_prefix=s.uploads_prefix,
+                            processed_bucket_arn=arns[1],
+                            rejected_bucket_arn=arns[2],
+                            dead_letter_queue_arn=arns[3],
+                            log_group_arn=arns[4],
+                            api_keys_secret_arn=arns[5],
+                        ),
+                        arns[6] or [],
                     )
                 )
             ),
@@ -104,17 +113,21 @@ class ImageFunction(pulumi.ComponentResource):
             args.rejected.bucket,
             args.api_keys_secret_arn,
             args.api_keys_version,
+            args.extra_environment,
         ).apply(
-            lambda values: function_environment(
-                s,
-                uploads_bucket=values[0],
-                processed_bucket=values[1],
-                rejected_bucket=values[2],
-                service=args.name,
-                metrics_namespace=args.metrics_namespace,
-                api_keys_secret_arn=values[3],
-                api_keys_version=values[4],
-            )
+            lambda values: {
+                **function_environment(
+                    s,
+                    uploads_bucket=values[0],
+                    processed_bucket=values[1],
+                    rejected_bucket=values[2],
+                    service=args.name,
+                    metrics_namespace=args.metrics_namespace,
+                    api_keys_secret_arn=values[3],
+                    api_keys_version=values[4],
+                ),
+                **(values[5] or {}),
+            }
         )
         self.function = aws.lambda_.Function(
             f"{name}-function",

@@ -17,6 +17,8 @@ from prism_infra.alarms import Alarms, AlarmsArgs
 from prism_infra.api_key_secret import ApiKeySecret, ApiKeySecretArgs
 from prism_infra.app_metrics import metrics_namespace
 from prism_infra.build_context import PROJECT_ROOT, build_context
+from prism_infra.cdn.declare import declare_cdn
+from prism_infra.cdn.monitoring import cdn_widgets
 from prism_infra.config import StackSettings, read_config
 from prism_infra.dashboard import dashboard_body, dashboard_url
 from prism_infra.function import ImageFunction, ImageFunctionArgs
@@ -75,8 +77,15 @@ def build_stack(
             f"{name}-uploads-", cors_origins=settings.cors_origins, protect=settings.protect_data
         ),
     )
+    # CDN (issue 14): the processed bucket's policy waits for the distribution's read grant.
+    cdn_read, grant_cdn_read = pulumi.deferred_output() if settings.cdn.enabled else (None, None)
     processed = PrivateBucket(
-        "processed", PrivateBucketArgs(f"{name}-processed-", protect=settings.protect_data)
+        "processed",
+        PrivateBucketArgs(
+            f"{name}-processed-",
+            protect=settings.protect_data,
+            extra_policy_statements=cdn_read,
+        ),
     )
     rejected = PrivateBucket(
         "rejected",
@@ -85,6 +94,24 @@ def build_stack(
     api_keys = (
         ApiKeySecret("api-keys", ApiKeySecretArgs(name=name, keys=settings.api_keys))
         if settings.function_url_auth == "NONE"
+        else None
+    )
+    # CDN (issue 14): the distribution and its origin function, before the upload function
+    # (which gets the distribution id and may invalidate it).
+    cdn = (
+        declare_cdn(
+            name=name,
+            settings=settings,
+            image_uri=image.build.image_uri,
+            account_id=account_id,
+            uploads=uploads.bucket,
+            processed=processed.bucket,
+            rejected=rejected.bucket,
+            grant_processed_read=grant_cdn_read,
+            metrics_namespace=namespace,
+            depends_on=(image.build,),
+        )
+        if grant_cdn_read
         else None
     )
     function = ImageFunction(
@@ -103,6 +130,8 @@ def build_stack(
             # The image first; and each bucket component (policy, blocks, encryption) settles
             # before the function can write to it.
             depends_on=(image.build, uploads, processed, rejected),
+            extra_environment=cdn.environment if cdn else None,
+            extra_policy_statements=cdn.policy_statements if cdn else None,
         ),
     )
     alarms = Alarms(
@@ -125,6 +154,7 @@ def build_stack(
             region,
             function.function.name,
             function.dead_letters.name,
+            cdn.cdn.distribution.id if cdn else None,
             *[alarm.arn for alarm in alarms.alarms.values()],
         ).apply(
             lambda v: json.dumps(
@@ -134,7 +164,8 @@ def build_stack(
                     queue_name=v[2],
                     namespace=namespace,
                     timeout_seconds=settings.timeout_seconds,
-                    alarm_arns=list(v[3:]),
+                    alarm_arns=list(v[4:]),
+                    extra_widgets=cdn_widgets(v[3]) if v[3] else (),
                 )
             )
         ),
@@ -156,6 +187,8 @@ def build_stack(
         "dashboard_url": region.apply(lambda r: dashboard_url(r, name)),
         "metrics_namespace": pulumi.Output.from_input(namespace),
     }
+    if cdn:
+        outputs |= cdn.outputs
     if api_keys:
         outputs["api_keys_secret_arn"] = api_keys.secret.arn
     else:
