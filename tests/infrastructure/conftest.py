@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from infra_mocks import Stack, run_stack
 
+from prism_infra.cdn import edge
 from prism_infra.config import parse_config
+
+#: Stand-in edge code while the real viewer_request.js is not in this tree (see the file).
+PLACEHOLDER_EDGE_CODE = Path(__file__).with_name("fixtures") / "viewer_request_placeholder.js"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def edge_code() -> Iterator[Path]:
+    """The edge function's code the stack publishes: the real file once it exists."""
+    real = edge.VIEWER_REQUEST_JS
+    if not real.exists():
+        edge.VIEWER_REQUEST_JS = PLACEHOLDER_EDGE_CODE
+    yield edge.VIEWER_REQUEST_JS
+    edge.VIEWER_REQUEST_JS = real
 
 
 @pytest.fixture(scope="module")

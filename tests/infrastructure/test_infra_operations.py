@@ -18,8 +18,11 @@ from prism_infra.config import StackSettings, parse_config
 from prism_infra.stack import config_warnings
 
 KEYS = ["0123456789abcdef0123456789abcdef", "rotation-key-two-0123456789abcdef"]
-PUBLIC: dict[str, Any] = {"functionUrlAuth": "NONE", "apiKeys": KEYS}
+#: These tests describe the stack without the CDN (test_infra_cdn.py covers it on).
+TODAY: dict[str, Any] = {"cdn": False}
+PUBLIC: dict[str, Any] = {**TODAY, "functionUrlAuth": "NONE", "apiKeys": KEYS}
 MAILED: dict[str, Any] = {
+    **TODAY,
     "alertEmail": "ops@example.com",
     "timeout": 60,
     "alarmThresholds": {"errors": 3, "durationP99Percent": 50, "rejectionRatePercent": 40},
@@ -35,7 +38,7 @@ NAMESPACE = "Prism/prism-prod"
 
 @pytest.fixture(scope="module")
 def default(stack_factory) -> Stack:
-    return stack_factory({})
+    return stack_factory(TODAY)
 
 
 @pytest.fixture(scope="module")
@@ -294,7 +297,8 @@ def test_every_chosen_name_starts_with_project_and_stack(default: Stack, public:
 
 
 def test_a_dev_stack_shares_no_name_with_prod(default: Stack) -> None:
-    dev = run_stack(parse_config({"memorySize": 1024, "maxPixels": 16_000_000}), stack="dev")
+    dev_config = {**TODAY, "memorySize": 1024, "maxPixels": 16_000_000}
+    dev = run_stack(parse_config(dev_config), stack="dev")
     dev_names, prod_names = set(_names(dev)), set(_names(default))
     assert not dev_names & prod_names
     assert dev.outputs["function_name"] == "prism-dev"
@@ -439,7 +443,7 @@ def test_public_url_without_a_concurrency_cap_is_warned_about() -> None:
 
 
 def test_reserved_concurrency_caps_the_function(stack_factory) -> None:
-    stack = stack_factory({"reservedConcurrency": 20})
+    stack = stack_factory({**TODAY, "reservedConcurrency": 20})
     assert stack.one("aws:lambda/function:Function").inputs["reservedConcurrentExecutions"] == 20
 
 

@@ -12,9 +12,11 @@ from prism.settings import REQUIRED_FOR_S3, load_settings
 from prism_infra.build_provider import PROVIDER_VERSION
 from prism_infra.environment import ADAPTER_ENV
 
-DEFAULTS: dict[str, Any] = {}
+#: These tests describe the stack without the CDN (test_infra_cdn.py covers it on).
+DEFAULTS: dict[str, Any] = {"cdn": False}
 API_KEYS = ["k" * 32, "second-key-for-rotation-0123456789"]
 PUBLIC: dict[str, Any] = {
+    **DEFAULTS,
     "functionUrlAuth": "NONE",
     "apiKeys": API_KEYS,
     "corsOrigins": ["https://app.example.com"],
