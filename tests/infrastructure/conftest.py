@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,18 +14,18 @@ from infra_mocks import Stack, run_stack
 from prism_infra.cdn import edge
 from prism_infra.config import parse_config
 
-#: Stand-in edge code while the real viewer_request.js is not in this tree (see the file).
-PLACEHOLDER_EDGE_CODE = Path(__file__).with_name("fixtures") / "viewer_request_placeholder.js"
+#: Stand-in transform code while the transforms' renderer is not in this tree (see the file).
+PLACEHOLDER_TRANSFORM_CODE = Path(__file__).with_name("fixtures") / "viewer_request_placeholder.js"
 
 
 @pytest.fixture(autouse=True, scope="session")
-def edge_code() -> Iterator[Path]:
-    """The edge function's code the stack publishes: the real file once it exists."""
-    real = edge.VIEWER_REQUEST_JS
-    if not real.exists():
-        edge.VIEWER_REQUEST_JS = PLACEHOLDER_EDGE_CODE
-    yield edge.VIEWER_REQUEST_JS
-    edge.VIEWER_REQUEST_JS = real
+def transform_code() -> Iterator[None]:
+    """The transform function's code the stack publishes: the real renderer once it exists."""
+    real = edge.transform_code
+    if importlib.util.find_spec("prism_infra.cdn.function_code") is None:
+        edge.transform_code = lambda settings: PLACEHOLDER_TRANSFORM_CODE.read_text()
+    yield
+    edge.transform_code = real
 
 
 @pytest.fixture(scope="module")

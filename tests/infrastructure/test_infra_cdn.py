@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from infra_mocks import ACCOUNT, DISTRIBUTION_ID, REGION, Registered, Stack, run_stack
 
-from prism_infra.cdn.edge import CONFIG_NAME, MAX_CODE_BYTES
+from prism_infra.cdn.edge import MAX_CODE_BYTES
 from prism_infra.config import parse_config
 
 DIST = "aws:cloudfront/distribution:Distribution"
@@ -22,6 +22,8 @@ OAC = "aws:cloudfront/originAccessControl:OriginAccessControl"
 PERMISSION = "aws:lambda/permission:Permission"
 FUNCTION = "aws:lambda/function:Function"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+#: How a secret input looks in the mocks' recorded inputs.
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
 DIST_ARN = f"arn:aws:cloudfront::{ACCOUNT}:distribution/{DISTRIBUTION_ID}"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
 WEB_ACL = (
@@ -182,8 +184,9 @@ def test_variant_patterns_follow_configured_variants(stack_factory) -> None:
         "arn:aws:s3:::processed-a1b2c3/*/t/*",
         "arn:aws:s3:::processed-a1b2c3/*/hero.avif",
     ]
-    code = stack.one("aws:cloudfront/function:Function").inputs["code"]
-    assert code.startswith(f'var {CONFIG_NAME} = {{"variants":{{"hero":"hero.avif"}}}};\n')
+    code = _router(stack)["code"]
+    line = 'var PRISM_CONFIG = {"variants":{"hero":"hero.avif"}}; // PRISM_CONFIG'
+    assert line in code.splitlines()
 
 
 def test_origin_function_url_keeps_aws_iam_and_admits_only_this_distribution(
@@ -235,44 +238,102 @@ def test_cache_key_is_the_uri_alone_with_long_ttl_and_no_compression(on: Stack) 
     assert "originRequestPolicyId" not in behaviour
 
 
-def test_edge_function_runs_on_viewer_request_and_fits_cloudfront_functions(
-    on: Stack,
-) -> None:
-    fn = on.one("aws:cloudfront/function:Function").inputs
-    assert fn["runtime"] == "cloudfront-js-2.0"
-    assert fn["publish"] is True
-    assert "keyValueStoreAssociations" not in fn
-    assert len(fn["code"].encode()) <= MAX_CODE_BYTES
-    (association,) = _distribution(on)["defaultCacheBehavior"]["functionAssociations"]
-    assert association == {
-        "eventType": "viewer-request",
-        "functionArn": f"arn:aws:cloudfront::{ACCOUNT}:function/prism-prod-viewer-request",
-    }
-    config = json.loads(fn["code"].split("\n", 1)[0].removeprefix(f"var {CONFIG_NAME} = ")[:-1])
-    assert config["variants"]["jpeg85"] == "jpeg85.jpg"
-    assert config["variants"]["webp"] == "webp.webp"
+def _router(stack: Stack) -> dict[str, Any]:
+    return stack.one("aws:cloudfront/function:Function", "cdn-router-request").inputs
+
+
+def test_edge_functions_run_on_viewer_request_and_fit_cloudfront_functions(on: Stack) -> None:
+    functions = {f.name: f.inputs for f in on.of_type("aws:cloudfront/function:Function")}
+    assert set(functions) == {"cdn-transform-request", "cdn-router-request"}
+    for fn in functions.values():
+        assert fn["runtime"] == "cloudfront-js-2.0"
+        assert fn["publish"] is True
+        assert "keyValueStoreAssociations" not in fn
+    transform = functions["cdn-transform-request"]["code"]
+    # the transform code may carry signing keys: a secret in the state
+    assert set(transform) == {SECRET_SIG, "value"}
+    assert len(transform["value"].encode()) <= MAX_CODE_BYTES
+    assert len(functions["cdn-router-request"]["code"].encode()) <= MAX_CODE_BYTES
+    dist = _distribution(on)
+    (transforms,) = dist["orderedCacheBehaviors"]
+    assert transforms["pathPattern"] == "/images/*/transform"
+    arn = f"arn:aws:cloudfront::{ACCOUNT}:function/prism-prod-"
+    assert transforms["functionAssociations"] == [
+        {"eventType": "viewer-request", "functionArn": arn + "transform-request"}
+    ]
+    default = dist["defaultCacheBehavior"]
+    assert default["functionAssociations"] == [
+        {"eventType": "viewer-request", "functionArn": arn + "router-request"}
+    ]
+    # both behaviours: same origin group, cache key, headers
+    for key in ("targetOriginId", "cachePolicyId", "responseHeadersPolicyId", "compress"):
+        assert transforms[key] == default[key], key
+
+
+ID = "0123456789abcdef0123456789abcdef"
+RUN_HANDLER = """
+const code = require('fs').readFileSync(0, 'utf8');
+const events = JSON.parse(process.argv[1]);
+const handler = new Function(code + '; return handler;')();
+process.stdout.write(JSON.stringify(events.map((e) => handler(e))));
+"""
+
+
+def _run_router(code: str, uris: list[str]) -> list[dict[str, Any]]:
+    events = [
+        {"request": {"method": "GET", "uri": uri, "querystring": {"v": {"value": "2"}}}}
+        for uri in uris
+    ]
+    done = subprocess.run(
+        ["node", "-e", RUN_HANDLER, json.dumps(events)],
+        input=code,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)
 
 
 @pytest.mark.skipif(which("node") is None, reason="Node.js is not installed")
-def test_published_code_parses_as_javascript_and_defines_handler(on: Stack) -> None:
-    code = on.one("aws:cloudfront/function:Function").inputs["code"]
-    probe = code + "\nif (typeof handler !== 'function') { throw new Error('no handler'); }\n"
-    done = subprocess.run(
-        ["node", "--input-type=commonjs", "-e", probe], capture_output=True, text=True
+def test_router_maps_preset_urls_to_objects_and_answers_the_rest_404(on: Stack) -> None:
+    code = _router(on)["code"]
+    served, webp, *refused = _run_router(
+        code,
+        [
+            f"/images/{ID}/jpeg85",
+            f"/images/{ID}/webp",
+            f"/images/{ID}",  # the manifest: API, not CDN
+            "/images",  # the listing
+            "/docs",
+            "/healthz",
+            f"/images/{ID}/nope",  # no such variant
+            f"/images/{ID.upper()}/jpeg85",  # not an id
+            f"/images/{ID}/jpeg85/x",
+            f"/images/{ID}/constructor",  # not a variant, whatever JavaScript objects hold
+            f"//images/{ID}/jpeg85",
+        ],
     )
-    assert done.returncode == 0, done.stderr
+    assert served == {"method": "GET", "uri": f"/{ID}/jpeg85.jpg", "querystring": {}}
+    assert webp["uri"] == f"/{ID}/webp.webp"
+    for answer in refused:
+        assert answer["statusCode"] == 404
+        assert answer["headers"]["content-type"] == {"value": "application/problem+json"}
+        assert answer["headers"]["cache-control"] == {"value": "no-store"}
+        assert json.loads(answer["body"]["data"])["status"] == 404
 
 
-def test_edge_code_over_the_size_limit_fails_preview(tmp_path, monkeypatch) -> None:
+def test_edge_code_over_the_size_limit_fails_preview(tmp_path) -> None:
     from prism_infra.cdn import edge
     from prism_infra.config import ConfigError
 
-    big = tmp_path / "viewer_request.js"
-    big.write_text("function handler(e) { return e.request; }\n//" + "x" * MAX_CODE_BYTES)
+    big = tmp_path / "router.js"
+    big.write_text("var PRISM_CONFIG = {}; // PRISM_CONFIG\n//" + "x" * MAX_CODE_BYTES)
     with pytest.raises(ConfigError, match="at most 10240"):
-        edge.function_code(parse_config({}), big)
-    with pytest.raises(ConfigError, match="missing"):
-        edge.function_code(parse_config({}), tmp_path / "absent.js")
+        edge.router_code(parse_config({}), big)
+    no_line = tmp_path / "bare.js"
+    no_line.write_text("function handler(e) { return e.request; }\n")
+    with pytest.raises(ConfigError, match="exactly one PRISM_CONFIG line"):
+        edge.router_code(parse_config({}), no_line)
 
 
 def test_response_headers_cors_for_configured_origins_nosniff_and_strict_csp(

@@ -15,8 +15,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from prism_infra.cdn import edge
 from prism_infra.cdn.distribution import Cdn, CdnArgs
-from prism_infra.cdn.edge import function_code, variant_files
 from prism_infra.cdn.origin import OriginFunction, OriginFunctionArgs
 from prism_infra.cdn.policies import public_key_patterns
 from prism_infra.config import StackSettings
@@ -73,10 +73,11 @@ def declare_cdn(
             account_id=account_id,
             processed_bucket_arn=processed.arn,
             processed_bucket_domain=processed.bucket_regional_domain_name,
-            public_key_patterns=public_key_patterns(variant_files(settings)),
+            public_key_patterns=public_key_patterns(edge.variant_files(settings)),
             origin_function_name=origin.function.name,
             origin_function_url=origin.url.function_url,
-            edge_code=function_code(settings),
+            transform_code=edge.transform_code(settings),
+            router_code=edge.router_code(settings),
         ),
     )
     grant_processed_read(cdn.bucket_read_statements)

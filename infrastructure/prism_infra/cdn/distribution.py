@@ -1,11 +1,12 @@
-"""CloudFront in front of Prism: edge function, origin group, policies, logs, alarms.
+"""CloudFront in front of Prism: edge functions, origin group, policies, logs, alarms.
 
-Request path: the viewer-request function validates a URL and rewrites it to its object key
-(or answers 400/403 at the edge); the cache key is that URI alone; on a miss the origin group
-asks the processed bucket (origin access control, SigV4), and on 403/404 fails over to the
-origin function's URL (origin access control of type lambda), which makes, stores and answers
-the object. Both origins stay private: the bucket policy and the function's resource policy
-name this distribution's ARN.
+Request path: a viewer-request function validates the URL and rewrites it to its object key,
+or answers 400/403/404 at the edge - the transform function on /images/*/transform, the
+router (preset variants; 404 for anything else) on every other path. The cache key is that
+URI alone. On a miss the origin group asks the processed bucket (origin access control,
+SigV4), and on 403/404 fails over to the origin function's URL (origin access control of type
+lambda), which makes, stores and answers the object. Both origins stay private: the bucket
+policy and the function's resource policy name this distribution's ARN.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from prism_infra.storage import PrivateBucket, PrivateBucketArgs
 BUCKET_ORIGIN = "processed-bucket"
 FUNCTION_ORIGIN = "origin-function"
 ORIGIN_GROUP = "images"
+#: Paths the transform function handles; the router takes the rest.
+TRANSFORM_PATH = "/images/*/transform"
 #: The bucket answers 403 for a key it does not have (CloudFront may not list it) and 404
 #: would come with ListBucket; either means "not made yet": ask the function.
 FAILOVER_STATUS_CODES = [403, 404]
@@ -55,8 +58,27 @@ class CdnArgs:
     public_key_patterns: Sequence[str]
     origin_function_name: pulumi.Input[str]
     origin_function_url: pulumi.Input[str]
-    #: The viewer-request function's code (prism_infra.cdn.edge.function_code).
-    edge_code: pulumi.Input[str]
+    #: Viewer-request code for `/images/*/transform` and for every other path
+    #: (prism_infra.cdn.edge).
+    transform_code: pulumi.Input[str]
+    router_code: pulumi.Input[str]
+
+
+def images_behaviour(
+    cache_policy_id: pulumi.Input[str], headers_policy_id: pulumi.Input[str]
+) -> dict[str, Any]:
+    """What every cache behaviour shares: the origin group, reads only, the URI-only key."""
+    return {
+        "target_origin_id": ORIGIN_GROUP,
+        "viewer_protocol_policy": "redirect-to-https",
+        # Origin groups serve reads only; with OAC to a function URL, bodies would also
+        # need x-amz-content-sha256 from the viewer. Images are GET.
+        "allowed_methods": ["GET", "HEAD"],
+        "cached_methods": ["GET", "HEAD"],
+        "compress": False,
+        "cache_policy_id": cache_policy_id,
+        "response_headers_policy_id": headers_policy_id,
+    }
 
 
 def url_host(url: str) -> str:
@@ -77,7 +99,8 @@ def viewer_certificate(settings: StackSettings) -> dict[str, Any]:
 
 class Cdn(pulumi.ComponentResource):
     distribution: aws.cloudfront.Distribution
-    viewer_request: aws.cloudfront.Function
+    transform_function: aws.cloudfront.Function
+    router_function: aws.cloudfront.Function
     alarms: CdnAlarms
     logs: PrivateBucket
     #: Statements the processed bucket's policy must carry for this distribution.
@@ -112,12 +135,22 @@ class Cdn(pulumi.ComponentResource):
             signing_protocol="sigv4",
             opts=child,
         )
-        self.viewer_request = aws.cloudfront.Function(
-            f"{name}-viewer-request",
-            name=f"{args.name}-viewer-request",
+        # The transform code may hold signing keys: kept secret in the state.
+        self.transform_function = aws.cloudfront.Function(
+            f"{name}-transform-request",
+            name=f"{args.name}-transform-request",
             runtime="cloudfront-js-2.0",
-            comment="Prism: validate and canonicalise image URLs at the edge",
-            code=args.edge_code,
+            comment="Prism: validate, sign-check and canonicalise transform URLs",
+            code=pulumi.Output.secret(args.transform_code),
+            publish=True,
+            opts=child,
+        )
+        self.router_function = aws.cloudfront.Function(
+            f"{name}-router-request",
+            name=f"{args.name}-router-request",
+            runtime="cloudfront-js-2.0",
+            comment="Prism: preset variant URLs to their objects; anything else 404",
+            code=args.router_code,
             publish=True,
             opts=child,
         )
@@ -215,18 +248,23 @@ class Cdn(pulumi.ComponentResource):
                     "members": [{"origin_id": BUCKET_ORIGIN}, {"origin_id": FUNCTION_ORIGIN}],
                 }
             ],
+            # Transforms get the transform function; every other path the router.
+            ordered_cache_behaviors=[
+                {
+                    **images_behaviour(cache_policy.id, headers.id),
+                    "path_pattern": TRANSFORM_PATH,
+                    "function_associations": [
+                        {
+                            "event_type": "viewer-request",
+                            "function_arn": self.transform_function.arn,
+                        }
+                    ],
+                }
+            ],
             default_cache_behavior={
-                "target_origin_id": ORIGIN_GROUP,
-                "viewer_protocol_policy": "redirect-to-https",
-                # Origin groups serve reads only; with OAC to a function URL, bodies would
-                # also need x-amz-content-sha256 from the viewer. Images are GET.
-                "allowed_methods": ["GET", "HEAD"],
-                "cached_methods": ["GET", "HEAD"],
-                "compress": False,
-                "cache_policy_id": cache_policy.id,
-                "response_headers_policy_id": headers.id,
+                **images_behaviour(cache_policy.id, headers.id),
                 "function_associations": [
-                    {"event_type": "viewer-request", "function_arn": self.viewer_request.arn}
+                    {"event_type": "viewer-request", "function_arn": self.router_function.arn}
                 ],
             },
             restrictions={"geo_restriction": {"restriction_type": "none"}},

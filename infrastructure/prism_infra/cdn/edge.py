@@ -1,49 +1,63 @@
-"""The viewer-request CloudFront Function's code: viewer_request.js plus this stack's settings.
+"""The CDN's two CloudFront Functions (viewer request), as this stack publishes them.
 
-The JavaScript is plain `cloudfront-js-2.0` code kept beside this file (it validates and
-canonicalises transform URLs with the same rules as the app). Settings that differ per stack
-reach it as one prepended line, `var PRISM_CONFIG = {...};`, so the file itself never
-changes per stack and its tests run it as committed.
+- transform code, on `/images/*/transform`: viewer_request.js, rendered with the deployment's
+  transform rules by prism_infra.cdn.function_code (the transforms' own module, tested against
+  tests/transforms/cases.json);
+- router code, on every other path: router.js, which maps preset variant URLs to their objects
+  and answers everything else 404 at the edge. Its one stack-specific line is the variants'
+  file names, written in here.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from prism_infra.config import ConfigError, StackSettings
 
-#: Where the function's code lives (replaced in tests while the edge code is elsewhere).
-VIEWER_REQUEST_JS = Path(__file__).with_name("viewer_request.js")
+ROUTER_JS = Path(__file__).with_name("router.js")
 #: CloudFront Functions' code size limit (bytes), from its quotas page.
 MAX_CODE_BYTES = 10 * 1024
-CONFIG_NAME = "PRISM_CONFIG"
+_CONFIG_LINE = re.compile(r"^var PRISM_CONFIG = .*; // PRISM_CONFIG.*$", re.MULTILINE)
 
 
-def edge_config(settings: StackSettings) -> dict[str, Any]:
-    """What the edge must know about this stack: each preset variant's file name, so
-    `/images/{id}/{variant}` maps to the object key `{id}/{variant}.{ext}`."""
+def router_config(settings: StackSettings) -> dict[str, Any]:
+    """Each preset variant's file name: `/images/{id}/{variant}` -> `{id}/{variant}.{ext}`."""
     return {"variants": {spec.name: f"{spec.name}.{spec.extension}" for spec in settings.variants}}
 
 
 def variant_files(settings: StackSettings) -> list[str]:
-    return sorted(edge_config(settings)["variants"].values())
+    return sorted(router_config(settings)["variants"].values())
 
 
-def function_code(settings: StackSettings, source: Path | None = None) -> str:
-    """The code to publish; a ConfigError (at preview) if it is missing or too large."""
-    path = source or VIEWER_REQUEST_JS
-    try:
-        code = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"the CDN's edge function code is missing: {path.name}") from None
-    config = json.dumps(edge_config(settings), separators=(",", ":"), sort_keys=True)
-    rendered = f"var {CONFIG_NAME} = {config};\n{code}"
-    size = len(rendered.encode("utf-8"))
+def _fits(code: str, what: str) -> str:
+    size = len(code.encode("utf-8"))
     if size > MAX_CODE_BYTES:
         raise ConfigError(
-            f"the CDN's edge function is {size} bytes with this stack's settings; CloudFront "
-            f"Functions take at most {MAX_CODE_BYTES} (fewer prism:variants would help)"
+            f"the CDN's {what} function is {size} bytes with this stack's settings; CloudFront "
+            f"Functions take at most {MAX_CODE_BYTES}"
         )
-    return rendered
+    return code
+
+
+def router_code(settings: StackSettings, source: Path | None = None) -> str:
+    """router.js with this stack's variants; a ConfigError at preview if it will not fit."""
+    text = (source or ROUTER_JS).read_text(encoding="utf-8")
+    config = json.dumps(router_config(settings), separators=(",", ":"), sort_keys=True)
+    code, count = _CONFIG_LINE.subn(lambda _: f"var PRISM_CONFIG = {config}; // PRISM_CONFIG", text)
+    if count != 1:
+        raise ConfigError(f"{ROUTER_JS.name} must hold exactly one PRISM_CONFIG line")
+    return _fits(code, "router")
+
+
+def transform_code(settings: StackSettings) -> str:
+    """The transform function's code, rendered by the transforms' own module.
+
+    Called with its defaults, which are the app's (largest side 4096, any width, unsigned);
+    the deployment's width allowlist and signing keys are passed here once the stack has
+    settings for them (issue 13)."""
+    from prism_infra.cdn.function_code import render
+
+    return _fits(render(), "transform")
