@@ -93,7 +93,7 @@ def declare_cdn(
             "cdn_url": cdn.url,
             "cdn_distribution_id": cdn.distribution.id,
             "cdn_origin_function_name": origin.function.name,
-            "cdn_logs_bucket": cdn.logs.bucket.bucket,
+            "cdn_logs_bucket": cdn.logs.bucket.bucket.bucket,
             "cdn_alerts_topic_arn": cdn.alarms.topic.arn,
         },
     )

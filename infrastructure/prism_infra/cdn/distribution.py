@@ -18,32 +18,28 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from prism_infra.cdn.monitoring import METRICS_REGION, CdnAlarms, CdnAlarmsArgs
-from prism_infra.cdn.policies import (
-    cdn_read_statements,
-    delivery_source_arn,
-    invalidation_statements,
-    log_delivery_statements,
+from prism_infra.cdn.access_logs import AccessLogs, AccessLogsArgs
+from prism_infra.cdn.caching import (
+    ORIGIN_GROUP,
+    images_behaviour,
+    images_cache_policy,
+    images_headers_policy,
 )
+from prism_infra.cdn.monitoring import CdnAlarms, CdnAlarmsArgs
+from prism_infra.cdn.policies import cdn_read_statements, invalidation_statements
 from prism_infra.config import StackSettings
-from prism_infra.storage import PrivateBucket, PrivateBucketArgs
 
 BUCKET_ORIGIN = "processed-bucket"
 FUNCTION_ORIGIN = "origin-function"
-ORIGIN_GROUP = "images"
 #: Paths the transform function handles; the router takes the rest.
 TRANSFORM_PATH = "/images/*/transform"
 #: The bucket answers 403 for a key it does not have (CloudFront may not list it) and 404
 #: would come with ListBucket; either means "not made yet": ask the function.
 FAILOVER_STATUS_CODES = [403, 404]
-ONE_YEAR = 365 * 24 * 3600
 #: Viewer security policy with a custom domain. With the default *.cloudfront.net
 #: certificate CloudFront always applies TLSv1, whatever is set (ViewerCertificate docs).
 CUSTOM_DOMAIN_TLS = "TLSv1.2_2021"
 DEFAULT_CERTIFICATE_TLS = "TLSv1"
-#: Served to anything that is not an image (errors, a stray HTML or SVG): nothing may load,
-#: run or frame it.
-CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,23 +60,6 @@ class CdnArgs:
     router_code: pulumi.Input[str]
 
 
-def images_behaviour(
-    cache_policy_id: pulumi.Input[str], headers_policy_id: pulumi.Input[str]
-) -> dict[str, Any]:
-    """What every cache behaviour shares: the origin group, reads only, the URI-only key."""
-    return {
-        "target_origin_id": ORIGIN_GROUP,
-        "viewer_protocol_policy": "redirect-to-https",
-        # Origin groups serve reads only; with OAC to a function URL, bodies would also
-        # need x-amz-content-sha256 from the viewer. Images are GET.
-        "allowed_methods": ["GET", "HEAD"],
-        "cached_methods": ["GET", "HEAD"],
-        "compress": False,
-        "cache_policy_id": cache_policy_id,
-        "response_headers_policy_id": headers_policy_id,
-    }
-
-
 def url_host(url: str) -> str:
     """`https://abc.lambda-url.eu-west-1.on.aws/` -> `abc.lambda-url.eu-west-1.on.aws`."""
     return url.removeprefix("https://").split("/", 1)[0]
@@ -94,7 +73,10 @@ def viewer_certificate(settings: StackSettings) -> dict[str, Any]:
             "ssl_support_method": "sni-only",
             "minimum_protocol_version": CUSTOM_DOMAIN_TLS,
         }
-    return {"cloudfront_default_certificate": True, "minimum_protocol_version": "TLSv1"}
+    return {
+        "cloudfront_default_certificate": True,
+        "minimum_protocol_version": DEFAULT_CERTIFICATE_TLS,
+    }
 
 
 class Cdn(pulumi.ComponentResource):
@@ -102,7 +84,7 @@ class Cdn(pulumi.ComponentResource):
     transform_function: aws.cloudfront.Function
     router_function: aws.cloudfront.Function
     alarms: CdnAlarms
-    logs: PrivateBucket
+    logs: AccessLogs
     #: Statements the processed bucket's policy must carry for this distribution.
     bucket_read_statements: pulumi.Output[list[dict[str, Any]]]
     #: Statements the upload function's role needs to invalidate this distribution.
@@ -154,61 +136,8 @@ class Cdn(pulumi.ComponentResource):
             publish=True,
             opts=child,
         )
-        # The edge function folds every request into its object key, so the URI alone is
-        # the key: no header, cookie or query string can split or poison the cache.
-        cache_policy = aws.cloudfront.CachePolicy(
-            f"{name}-cache",
-            name=f"{args.name}-images",
-            comment="Prism: URI-only key, long TTL, no compression (images are compressed)",
-            min_ttl=0,
-            default_ttl=ONE_YEAR,
-            max_ttl=ONE_YEAR,
-            parameters_in_cache_key_and_forwarded_to_origin={
-                "cookies_config": {"cookie_behavior": "none"},
-                "headers_config": {"header_behavior": "none"},
-                "query_strings_config": {"query_string_behavior": "none"},
-                "enable_accept_encoding_gzip": False,
-                "enable_accept_encoding_brotli": False,
-            },
-            opts=child,
-        )
-        headers = aws.cloudfront.ResponseHeadersPolicy(
-            f"{name}-headers",
-            name=f"{args.name}-images",
-            comment="Prism: CORS for the configured origins, nosniff, strict CSP",
-            cors_config=(
-                {
-                    "access_control_allow_credentials": False,
-                    "access_control_allow_headers": {"items": ["*"]},
-                    "access_control_allow_methods": {"items": ["GET", "HEAD"]},
-                    "access_control_allow_origins": {"items": list(s.cors_origins)},
-                    "access_control_max_age_sec": 3600,
-                    "origin_override": True,
-                }
-                if s.cors_origins
-                else None
-            ),
-            security_headers_config={
-                "content_type_options": {"override": True},
-                "content_security_policy": {
-                    "content_security_policy": CONTENT_SECURITY_POLICY,
-                    "override": True,
-                },
-                "frame_options": {"frame_option": "DENY", "override": True},
-                "referrer_policy": {"referrer_policy": "no-referrer", "override": True},
-                "strict_transport_security": {
-                    "access_control_max_age_sec": ONE_YEAR,
-                    "include_subdomains": False,
-                    "override": True,
-                },
-            },
-            # format=auto answers by the browser's Accept: browsers and proxies must not
-            # reuse one answer for another Accept (the edge already keyed it by format).
-            custom_headers_config={
-                "items": [{"header": "Vary", "value": "Accept", "override": True}]
-            },
-            opts=child,
-        )
+        cache_policy = images_cache_policy(f"{name}-cache", args.name, child)
+        headers = images_headers_policy(f"{name}-headers", args.name, s.cors_origins, child)
         self.distribution = aws.cloudfront.Distribution(
             f"{name}-distribution",
             enabled=True,
@@ -304,7 +233,16 @@ class Cdn(pulumi.ComponentResource):
             },
             opts=child,
         )
-        self._access_logs(name, args)
+        self.logs = AccessLogs(
+            f"{name}-logs",
+            AccessLogsArgs(
+                name=args.name,
+                distribution_arn=self.distribution.arn,
+                account_id=args.account_id,
+                retention_days=c.log_retention_days,
+            ),
+            opts=child,
+        )
         self.alarms = CdnAlarms(
             f"{name}-alarms",
             CdnAlarmsArgs(
@@ -328,59 +266,4 @@ class Cdn(pulumi.ComponentResource):
         )
         self.register_outputs(
             {"distribution_id": self.distribution.id, "url": self.url, "arn": arn}
-        )
-
-    def _access_logs(self, name: str, args: CdnArgs) -> None:
-        """Standard logging (v2) to a private bucket that expires logs.
-
-        v2 delivers through CloudWatch Logs with a bucket policy, so the bucket keeps
-        BucketOwnerEnforced like every other; legacy logging would need ACLs turned back on
-        for CloudFront's log account. The delivery objects live in us-east-1 with the
-        distribution's other regional pieces."""
-        c = args.settings.cdn
-        source_name = f"{args.name}-cdn"
-        source_arn = pulumi.Output.from_input(args.account_id).apply(
-            lambda account: delivery_source_arn(METRICS_REGION, account, source_name)
-        )
-        statements, grant = pulumi.deferred_output()
-        self.logs = PrivateBucket(
-            f"{name}-logs",
-            PrivateBucketArgs(
-                f"{args.name}-cdn-logs-",
-                expire_after_days=c.log_retention_days,
-                extra_policy_statements=statements,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        grant(
-            pulumi.Output.all(self.logs.bucket.arn, args.account_id, source_arn).apply(
-                lambda v: log_delivery_statements(bucket_arn=v[0], account_id=v[1], source_arn=v[2])
-            )
-        )
-        child = pulumi.ResourceOptions(parent=self)
-        source = aws.cloudwatch.LogDeliverySource(
-            f"{name}-log-source",
-            name=source_name,
-            log_type="ACCESS_LOGS",
-            resource_arn=self.distribution.arn,
-            region=METRICS_REGION,
-            opts=child,
-        )
-        destination = aws.cloudwatch.LogDeliveryDestination(
-            f"{name}-log-destination",
-            name=f"{args.name}-cdn-logs",
-            output_format="parquet",
-            delivery_destination_configuration={
-                "destination_resource_arn": self.logs.bucket.arn,
-            },
-            region=METRICS_REGION,
-            opts=child,
-        )
-        aws.cloudwatch.LogDelivery(
-            f"{name}-log-delivery",
-            delivery_source_name=source.name,
-            delivery_destination_arn=destination.arn,
-            region=METRICS_REGION,
-            # The bucket policy must be in place before CloudWatch Logs checks it.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.logs]),
         )
