@@ -43,7 +43,7 @@ print(json.dumps({{"import_ms": (t1 - t0) * 1e3, "create_ms": (t2 - t1) * 1e3,
                   "total_ms": (t3 - t0) * 1e3, "status": sent[0]["status"]}}))
 """
 
-_PRISM = {"imports": "from prism.app import create_app", "build": "app = create_app()"}
+_PRISM = {"imports": "from prism.http.app import create_app", "build": "app = create_app()"}
 # The framework's floor: what any FastAPI app pays before doing anything of its own.
 _FLOOR = {
     "imports": "from fastapi import FastAPI",
@@ -98,7 +98,7 @@ def _interpreter_ms(runs: int) -> float:
 def _heaviest(stderr: str, top: int = 6) -> tuple[tuple[str, float], ...]:
     """Heaviest imports by cumulative time, from `-X importtime` output.
 
-    Top-level imports, except that prism.app is replaced by its own direct imports (which is
+    Top-level imports, except that prism.http.app is replaced by its own direct imports (which is
     where a slow cold start comes from). The output lists children before their parent.
     """
     rows: list[tuple[str, float]] = []
@@ -113,7 +113,7 @@ def _heaviest(stderr: str, top: int = 6) -> tuple[tuple[str, float], ...]:
         if level == 1:
             children.append(row)
         elif level == 0:
-            rows.extend(children if row[0] == "prism.app" else [row])
+            rows.extend(children if row[0] == "prism.http.app" else [row])
             children = []
     return tuple(sorted(rows, key=lambda row: -row[1])[:top])
 

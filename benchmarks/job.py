@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-# (name, extension) of the five default variants, in prism.specs.DEFAULT_SPECS order.
+# (name, extension) of the five default variants, in prism.core.specs.DEFAULT_SPECS order.
 VARIANTS = (
     ("jpeg85", "jpg"),
     ("jpeg60", "jpg"),
@@ -29,9 +29,9 @@ Outputs = dict[str, tuple[bytes, int, int]]
 
 
 def run_prism(path: Path) -> Outputs:
-    from prism.pipeline import process
+    from prism.image.pipeline import make_variants
 
-    processed = process(path.read_bytes())
+    processed = make_variants(path.read_bytes())
     return {r.name: (r.data, r.width, r.height) for r in processed.variants}
 
 
@@ -112,7 +112,7 @@ def main(argv: list[str]) -> int:
         PIL.Image.init()
         _register_heif()
         if contender == "prism":
-            import prism.pipeline  # noqa: F401
+            import prism.image.pipeline  # noqa: F401
     rss_after_imports = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
     cpu0, t0 = time.process_time(), time.perf_counter()

@@ -34,12 +34,10 @@ from PIL import Image
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.reliability.support import (  # noqa: E402  (after the path set-up above)
-    open_fds,
-    percentile,
-    prism_serve,
-    rss_bytes,
-)
+# After the path set-up above:
+from tests.reliability.procstats import open_fds, rss_bytes  # noqa: E402
+from tests.reliability.results import percentile  # noqa: E402
+from tests.servers import prism_serve  # noqa: E402
 
 #: Mostly reads, as an image service sees; uploads are the costly part of each run.
 MIX = (("upload", 0.05), ("manifest", 0.45), ("variant", 0.5))

@@ -22,19 +22,19 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=15)
     args = parser.parse_args()
 
-    from prism.pipeline import process
+    from prism.image.pipeline import make_variants
 
     data = args.image.read_bytes()
-    process(data)  # warm-up: plugin registration, ICC transform cache, first-call costs
+    make_variants(data)  # warm-up: plugin registration, ICC transform cache, first-call costs
 
     t0, c0 = time.perf_counter(), time.process_time()
-    result = process(data)
+    result = make_variants(data)
     concurrent = (time.perf_counter() - t0, time.process_time() - c0)
 
     profiler = cProfile.Profile()
     t0 = time.perf_counter()
     profiler.enable()
-    process(data, workers=1)
+    make_variants(data, workers=1)
     profiler.disable()
     serial = time.perf_counter() - t0
 

@@ -439,15 +439,15 @@ def _memory(infos, contenders, cells) -> list[str]:
         )
     per_pixel, base_mb = stated_formula()
     lines.append(
-        f"- Stated bound (prism/limits.py, sizes the Lambda): {per_pixel:g} B/pixel + "
+        f"- Stated bound (prism/core/limits.py, sizes the Lambda): {per_pixel:g} B/pixel + "
         f"{base_mb:g} MB; a decoded RGB pixel is 3 bytes."
     )
     return lines
 
 
 def stated_formula() -> tuple[float, float]:
-    """(bytes per pixel, baseline MB) of the peak-memory formula in prism/limits.py."""
-    from prism.limits import BASELINE_MB, PEAK_BYTES_PER_PIXEL
+    """(bytes per pixel, baseline MB) of the peak-memory formula in prism/core/limits.py."""
+    from prism.core.limits import BASELINE_MB, PEAK_BYTES_PER_PIXEL
 
     return float(PEAK_BYTES_PER_PIXEL), float(BASELINE_MB)
 

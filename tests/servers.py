@@ -1,12 +1,21 @@
-"""Helpers for tests that run a real server process on loopback."""
+"""Live servers on loopback for the tests: a free port, waiting until up, the app under uvicorn
+in a thread, and `prism serve` as a real process."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import httpx
+import uvicorn
 
 
 def free_port() -> int:
@@ -31,3 +40,52 @@ def wait_until_up(
             pass
         time.sleep(0.05)
     raise AssertionError(f"{base} did not come up")
+
+
+@contextmanager
+def serve_in_thread(app: Any) -> Iterator[str]:
+    """Run an ASGI app with uvicorn on a free loopback port; yields its base URL."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base)
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+SERVE = [sys.executable, "-m", "prism.cli", "serve", "--host", "127.0.0.1"]
+
+
+@contextmanager
+def prism_serve(
+    data_dir: Path, *, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`prism serve` as a real process on a free loopback port; yields (base URL, process)."""
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PRISM_", "AWS_"))}
+    process = subprocess.Popen(
+        [*SERVE, "--port", str(port), "--data", str(data_dir)],
+        env=clean | {"PRISM_LOG_LEVEL": "WARNING"} | (env or {}),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base, process)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr:
+            process.stderr.close()

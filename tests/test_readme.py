@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from prism.settings import ENV_VARS
+from prism.core.settings_table import ENV_VARS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from prism.api_keys import encode_keys
+from prism.http.api_keys import encode_keys
 
 
 @dataclass(frozen=True, slots=True)

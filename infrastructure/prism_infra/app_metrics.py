@@ -1,6 +1,6 @@
 """The app's CloudWatch metrics, as alarms and the dashboard refer to them.
 
-The app emits them in embedded metric format (`prism.observability`); the names and
+The app emits them in embedded metric format (`prism.core.telemetry`); the names and
 dimensions here are a contract with it, checked by running the app's telemetry in
 tests/infrastructure/test_infra_metrics.py. The namespace is per stack, so the `prod`, `dev`
 and `staging` stacks in one account keep their numbers apart.
@@ -8,7 +8,7 @@ and `staging` stacks in one account keep their numbers apart.
 
 from __future__ import annotations
 
-from prism.errors import ImageRejected
+from prism.core.errors import ImageRejected
 
 IMAGES_PROCESSED = "ImagesProcessed"
 IMAGES_REJECTED = "ImagesRejected"

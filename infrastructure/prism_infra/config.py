@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 import pulumi
 
-from prism.errors import InvalidSpec
-from prism.limits import HEADROOM, Limits, max_pixels_for, peak_memory_mb
-from prism.settings import parse_colour
-from prism.specs import DEFAULT_SPECS, VariantSpec, parse_specs
+from prism.core.errors import InvalidSpec
+from prism.core.limits import HEADROOM, Limits, max_pixels_for, peak_memory_mb
+from prism.core.settings import parse_colour
+from prism.core.specs import DEFAULT_SPECS, VariantSpec, parse_specs
 from prism_infra.cdn.settings import CDN_KEYS, CdnSettings, parse_cdn
 
 AuthType = Literal["AWS_IAM", "NONE"]

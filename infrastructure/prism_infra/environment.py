@@ -1,7 +1,7 @@
 """The Lambda function's environment: the app's own variables plus the adapter's and Powertools'.
 
 Pure: settings and bucket names in, a plain dict out. The names come from the app's contract
-(`prism.settings.ENV_VARS`); the test suite checks that this sets exactly the variables the app
+(`prism.core.settings.ENV_VARS`); the test suite checks that this sets exactly the variables the app
 reads on S3 and that the app accepts the result.
 """
 
@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 
-from prism.settings import RETRY_STATUS
+from prism.core.constants import EVENTS_PATH, HEALTHZ_PATH, RETRY_STATUS
 from prism_infra.config import StackSettings
 
-#: Where the Lambda Web Adapter posts non-HTTP events (S3 notifications); the app listens here.
-EVENTS_PATH = "/events"
 #: Port uvicorn listens on in the image (Dockerfile.lambda) and the adapter forwards to.
 APP_PORT = 8080
-READINESS_PATH = "/healthz"
+READINESS_PATH = HEALTHZ_PATH
 
 #: The Lambda Web Adapter's own settings (https://awslabs.github.io/aws-lambda-web-adapter/).
 ADAPTER_ENV: dict[str, str] = {

@@ -20,7 +20,7 @@ CORS_HEADERS = [
     "content-type",
     "x-amz-date",
     "x-amz-security-token",
-    "x-api-key",  # a public URL's API key (prism.api_keys.HEADER)
+    "x-api-key",  # a public URL's API key (prism.http.api_keys.HEADER)
 ]
 
 

@@ -68,7 +68,7 @@ def test_contains_exactly_the_shipped_files(tree: Path) -> None:
         ]
     )
     assert names == expected
-    assert "lambda/prism/settings.py" in names
+    assert "lambda/prism/core/settings.py" in names
     assert {"Dockerfile.lambda", "buildspec.yml", "pyproject.toml", "uv.lock"} <= set(names)
     for name in names:
         assert not name.startswith(("tests/", ".venv/", "infrastructure/", ".git/", "benchmarks/"))
@@ -89,7 +89,7 @@ def test_byte_identical_for_an_unchanged_tree(tree: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "shipped", ["Dockerfile.lambda", "buildspec.yml", "uv.lock", "lambda/prism/settings.py"]
+    "shipped", ["Dockerfile.lambda", "buildspec.yml", "uv.lock", "lambda/prism/core/settings.py"]
 )
 def test_any_shipped_change_changes_the_hash(tree: Path, shipped: str) -> None:
     before = build_context(tree)
@@ -111,7 +111,7 @@ def test_new_shipped_file_changes_the_hash_but_junk_does_not(tree: Path) -> None
 
 def test_renaming_a_file_changes_the_hash(tree: Path) -> None:
     before = build_context(tree).content_hash
-    (tree / "lambda" / "prism" / "limits.py").rename(tree / "lambda" / "prism" / "limitz.py")
+    (tree / "lambda" / "prism" / "core" / "limits.py").rename(tree / "lambda/prism/core/limitz.py")
     assert build_context(tree).content_hash != before
 
 
@@ -138,5 +138,5 @@ def test_written_once_under_its_hash(tree: Path, tmp_path: Path) -> None:
 
 def test_real_repository_context_ships_the_app() -> None:
     names = [name for name, _ in shipped_files(REPO_ROOT)]
-    assert "lambda/prism/settings.py" in names
+    assert "lambda/prism/core/settings.py" in names
     assert all(name.startswith("lambda/") or name in SHIPPED_FILES for name in names)

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from infra_mocks import REPO_ROOT, RecordingMocks, RecordingMonitor, fresh_root_stack
 
-from prism.specs import DEFAULT_SPECS
+from prism.core.specs import DEFAULT_SPECS
 from prism_infra.config import (
     KEYS,
     THRESHOLD_KEYS,

@@ -118,7 +118,7 @@ def test_dockerfile_runs_the_app_under_uvicorn_on_the_adapter_port() -> None:
     argv = json.loads(cmd[4:])
     assert argv[:3] == ["python", "-m", "uvicorn"]
     assert "--factory" in argv
-    assert "prism.app:create_app" in argv
+    assert "prism.http.app:create_app" in argv
     assert argv[argv.index("--port") + 1] == str(APP_PORT)
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from prism import errors
-from prism.observability import Stopwatch, Telemetry
+from prism.core import errors
+from prism.core.telemetry import Stopwatch, Telemetry
 from prism_infra import app_metrics
 from prism_infra.alarms import rejection_rate_queries
 from prism_infra.dashboard import rejected_by_reason_search

@@ -12,7 +12,8 @@ import pytest
 from infra_mocks import ACCOUNT, REGION, Registered, Stack, run_stack
 from pulumi.runtime import rpc
 
-from prism.settings import ENV_VARS, load_settings
+from prism.core.settings import load_settings
+from prism.core.settings_table import ENV_VARS
 from prism_infra.alarms import REJECTION_MIN_IMAGES
 from prism_infra.config import StackSettings, parse_config
 from prism_infra.stack import config_warnings
@@ -448,7 +449,7 @@ def test_reserved_concurrency_caps_the_function(stack_factory) -> None:
 
 
 def test_browsers_may_send_the_api_key_header(stack_factory) -> None:
-    from prism.api_keys import HEADER
+    from prism.http.api_keys import HEADER
 
     stack = stack_factory({**PUBLIC, "corsOrigins": ["https://app.example.com"]})
     cors = stack.one("aws:lambda/functionUrl:FunctionUrl").inputs["cors"]

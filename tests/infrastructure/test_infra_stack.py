@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from infra_mocks import ACCOUNT, Registered, Stack
 
-from prism.settings import REQUIRED_FOR_S3, load_settings
+from prism.core.settings import load_settings
+from prism.core.settings_table import REQUIRED_FOR_S3
 from prism_infra.build_provider import PROVIDER_VERSION
 from prism_infra.environment import ADAPTER_ENV
 
@@ -278,7 +279,7 @@ def test_recursive_loop_detection_stays_on(default: Stack) -> None:
 
 
 def test_environment_is_exactly_what_the_app_reads(default: Stack) -> None:
-    from prism.settings import ENV_VARS
+    from prism.core.settings_table import ENV_VARS
 
     env: dict[str, str] = default.one(FUNCTION).inputs["environment"]["variables"]
     app_vars = {k for k in env if k.startswith("PRISM_")}

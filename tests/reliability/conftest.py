@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reliability.support import AWS_ENV, make_buckets
+from tests.reliability.aws import AWS_ENV, make_buckets
+from tests.reliability.results import write_registered
 
 
 @pytest.fixture
@@ -21,3 +22,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, moto_endpoint: str) -> dict[str, st
 @pytest.fixture
 def buckets(aws_env: dict[str, str], request: pytest.FixtureRequest) -> dict[str, str]:
     return make_buckets(f"r{abs(hash(request.node.nodeid)) % 10**10}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the figures each module gathered (results.at_session_end), once, at the end."""
+    write_registered()

@@ -25,12 +25,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from prism.app import create_app
-from prism.events import object_created_event
-from prism.keys import manifest_key, rejection_key
-from prism.settings import load_settings
-from prism.storage import Storage
-from tests.reliability.support import PROBLEM, peak_rss_bytes, reset_peak_rss, rss_bytes
+from prism.core.settings import load_settings
+from prism.http.app import create_app
+from prism.service.events import object_created_event
+from prism.storage.base import Storage
+from prism.storage.layout import manifest_key, rejection_key
+from tests.reliability.paths import PROBLEM
+from tests.reliability.procstats import peak_rss_bytes, reset_peak_rss, rss_bytes
 
 CASE_SECONDS = 60
 REASONS = {"unsupported_format", "too_large", "corrupt", "empty_body"}

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from prism.app import create_app
-from prism.events import object_created_event
-from prism.settings import load_settings
-from prism.storage import Bucket
-from prism.storage_local import LocalStorage
+from prism.core.settings import load_settings
+from prism.http.app import create_app
+from prism.service.events import object_created_event
+from prism.storage.base import Bucket
+from prism.storage.local import LocalStorage
 
 
 def die(*_: object) -> None:

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from prism.app import create_app
-from prism.events import object_created_event
-from prism.settings import load_settings
-from tests.reliability.support import peak_rss_bytes, reset_peak_rss, rss_bytes, small_image
+from prism.core.settings import load_settings
+from prism.http.app import create_app
+from prism.service.events import object_created_event
+from tests.images import small_image
+from tests.reliability.procstats import peak_rss_bytes, reset_peak_rss, rss_bytes
 
 ADAPTER = {"content-type": "application/json", "x-amzn-request-context": "null"}
 

@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any
 
-from tests.reliability.support import REPO, RESULTS
+from tests.reliability.paths import REPO, RESULTS
 
 DOC = REPO / "docs" / "reliability.md"
 START, END = "<!-- figures:start -->", "<!-- figures:end -->"

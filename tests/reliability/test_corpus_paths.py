@@ -20,18 +20,11 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from prism.specs import DEFAULT_SPECS
-from tests.reliability.support import (
-    AWS_ENV,
-    CORPUS,
-    MB,
-    REPO,
-    bucket_env,
-    corpus_files,
-    default_lambda_memory_mb,
-    make_buckets,
-    write_result,
-)
+from prism.core.specs import DEFAULT_SPECS
+from tests.reliability.aws import AWS_ENV, bucket_env, make_buckets
+from tests.reliability.paths import CORPUS, MB, REPO, corpus_files
+from tests.reliability.procstats import default_lambda_memory_mb
+from tests.reliability.results import write_result
 
 FILES = corpus_files("edge") + corpus_files("photos")
 #: A case taking longer than this fails (the worker itself gives up on a case at 60 s).

@@ -25,12 +25,15 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from prism.app import create_app
-from prism.events import object_created_event
-from prism.settings import load_settings
-from prism.specs import DEFAULT_SPECS
-from prism.storage_local import LocalStorage
-from tests.reliability.support import REPO, photo_like, prism_serve, small_image, write_result
+from prism.core.settings import load_settings
+from prism.core.specs import DEFAULT_SPECS
+from prism.http.app import create_app
+from prism.service.events import object_created_event
+from prism.storage.local import LocalStorage
+from tests.images import photo_like, small_image
+from tests.reliability.paths import REPO
+from tests.reliability.results import at_session_end
+from tests.servers import prism_serve
 
 KEY = "uploads/photo.jpg"
 WORKER = [sys.executable, "-m", "tests.reliability.crash_worker"]
@@ -178,7 +181,8 @@ def _post_ignoring_errors(base: str, body: bytes) -> None:
         )
 
 
-def test_zz_record_results() -> None:
+@at_session_end("crash")
+def _crash_summary() -> dict[str, Any] | None:
     if not RESULTS:
-        pytest.skip("no crash test ran in this session")
-    write_result("crash", {"cases": RESULTS})
+        return None  # no crash test ran in this session
+    return {"cases": RESULTS}

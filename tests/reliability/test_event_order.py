@@ -19,10 +19,12 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from prism.app import create_app
-from prism.events import object_created_event
-from prism.settings import load_settings
-from tests.reliability.support import bucket_env, small_image, write_result
+from prism.core.settings import load_settings
+from prism.http.app import create_app
+from prism.service.events import object_created_event
+from tests.images import small_image
+from tests.reliability.aws import bucket_env
+from tests.reliability.results import at_session_end
 
 ADAPTER = {"content-type": "application/json", "x-amzn-request-context": "null"}
 KEY = "uploads/cat.jpg"
@@ -146,7 +148,8 @@ def test_event_after_delete_recreates_nothing(client: TestClient, buckets: dict[
     RESULTS.append({"case": "event delivered after DELETE", "ok": True})
 
 
-def test_zz_record_results() -> None:
+@at_session_end("event-order")
+def _event_order_summary() -> dict[str, Any] | None:
     if not RESULTS:
-        pytest.skip("no event-order test ran in this session")
-    write_result("event-order", {"cases": RESULTS})
+        return None  # no event-order test ran in this session
+    return {"cases": RESULTS}

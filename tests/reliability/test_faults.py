@@ -20,13 +20,17 @@ import pytest
 from botocore.config import Config
 from fastapi.testclient import TestClient
 
-from prism.app import create_app
-from prism.events import object_created_event
-from prism.settings import RETRY_STATUS, load_settings
-from prism.storage_s3 import S3Storage, default_client
+from prism.core.constants import RETRY_STATUS
+from prism.core.settings import load_settings
+from prism.http.app import create_app
+from prism.service.events import object_created_event
+from prism.storage.s3 import S3Storage, default_client
+from tests.images import small_image
+from tests.reliability.aws import bucket_env
 from tests.reliability.fault_proxy import FaultProxy, fault_proxy
 from tests.reliability.lambda_async import AsyncInvoker, error_statuses
-from tests.reliability.support import PROBLEM, bucket_env, small_image, write_result
+from tests.reliability.paths import PROBLEM
+from tests.reliability.results import at_session_end
 
 ADAPTER = {"content-type": "application/json", "x-amzn-request-context": "null"}
 RESULTS: dict[str, Any] = {}
@@ -47,7 +51,7 @@ def proxied_app(
     max_attempts: int | None = None,
 ) -> TestClient:
     """The app on S3 storage whose client goes through the proxy: the production client
-    (prism.storage_s3.default_client), optionally with a shorter timeout or fewer attempts
+    (prism.storage.s3.default_client), optionally with a shorter timeout or fewer attempts
     to keep the test fast."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
     client = default_client()
@@ -244,7 +248,8 @@ def test_failure_that_clears_before_the_retry_never_reaches_the_queue(
     assert any(key.endswith("/manifest.json") for key in processed_keys(buckets))
 
 
-def test_zz_record_results() -> None:
+@at_session_end("faults")
+def _faults_summary() -> dict[str, Any] | None:
     if not RESULTS:
-        pytest.skip("no fault test ran in this session")
-    write_result("faults", RESULTS)
+        return None  # no fault test ran in this session
+    return RESULTS

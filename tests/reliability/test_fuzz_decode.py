@@ -1,9 +1,9 @@
-"""Fuzzing the decode-and-variants entry point (`prism.pipeline.process`) with hypothesis.
+"""Fuzzing the entry point of decode and variants (`prism.image.pipeline.make_variants`).
 
 Seeds: small files from ../shared/corpus (when present) and images generated here in every
 allowed format (always). Mutations: bit flips, byte overwrites with boundary values,
 truncations, splices of a slice from another seed, and PNG chunk shuffles/duplications.
-The property: `process` returns variants that decode at their stated sizes, or raises an
+The property: `make_variants` returns variants that decode at their stated sizes, or raises an
 `ImageRejected` with a known reason, never anything else (and never crashes the process).
 
 Default run: PRISM_FUZZ_DECODE_EXAMPLES (1000) examples, well under two minutes. For a long
@@ -25,11 +25,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from prism.errors import ImageRejected
-from prism.limits import Limits
-from prism.pipeline import process
-from prism.sniff import sniff
-from tests.reliability.support import corpus_files, small_image, write_result
+from prism.core.errors import ImageRejected
+from prism.core.limits import Limits
+from prism.image.pipeline import make_variants
+from prism.image.sniff import sniff
+from tests.images import small_image
+from tests.reliability.paths import corpus_files
+from tests.reliability.results import at_session_end
 
 EXAMPLES = int(os.environ.get("PRISM_FUZZ_DECODE_EXAMPLES", "1000"))
 LONG_EXAMPLES = int(os.environ.get("PRISM_FUZZ_DECODE_LONG_EXAMPLES", "20000"))
@@ -130,7 +132,7 @@ def check(data: bytes) -> None:
     start = time.perf_counter()
     STATS["examples"] += 1
     try:
-        result = process(data, limits=LIMITS)
+        result = make_variants(data, limits=LIMITS)
     except ImageRejected as exc:
         assert exc.reason in REASONS, exc
         assert exc.detail
@@ -147,7 +149,7 @@ def check(data: bytes) -> None:
 def test_seeds_are_mostly_valid() -> None:
     """The control: unmutated generated seeds all process, so mutations start from images."""
     for data in seeds()[:12]:
-        process(data, limits=LIMITS)
+        make_variants(data, limits=LIMITS)
 
 
 @settings(
@@ -172,10 +174,8 @@ def test_long_fuzz(data: bytes) -> None:
     check(data)
 
 
-def test_zz_record_stats() -> None:
+@at_session_end("fuzz-decode")
+def _fuzz_decode_summary() -> dict[str, Any] | None:
     if not STATS["examples"]:
-        pytest.skip("no fuzz example ran in this session")
-    write_result(
-        "fuzz-decode",
-        STATS | {"seeds": len(seeds()), "max_pixels": LIMITS.max_pixels},
-    )
+        return None  # no fuzz example ran in this session
+    return STATS | {"seeds": len(seeds()), "max_pixels": LIMITS.max_pixels}

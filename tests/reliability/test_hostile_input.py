@@ -20,18 +20,13 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from prism.app import create_app
-from prism.settings import Settings, load_settings
-from tests.reliability.support import (
-    MB,
-    PROBLEM,
-    peak_rss_bytes,
-    reset_peak_rss,
-    rss_bytes,
-    serve_in_thread,
-    small_image,
-    write_result,
-)
+from prism.core.settings import Settings, load_settings
+from prism.http.app import create_app
+from tests.images import small_image
+from tests.reliability.paths import MB, PROBLEM
+from tests.reliability.procstats import peak_rss_bytes, reset_peak_rss, rss_bytes
+from tests.reliability.results import at_session_end
+from tests.servers import serve_in_thread
 
 #: Every trick must be answered within this time and grow the process by at most this much.
 SECONDS = 10
@@ -360,20 +355,17 @@ def httpx_get(url: str) -> int:
     return httpx.get(url, timeout=5).status_code
 
 
-def test_zz_record_outcomes() -> None:
-    """Write what the tricks above measured (runs last in this module)."""
+@at_session_end("hostile-input")
+def _hostile_input_summary() -> dict[str, Any] | None:
     if not OUTCOMES:
-        pytest.skip("no trick ran in this session")
-    write_result(
-        "hostile-input",
-        {
-            "cases": len(OUTCOMES),
-            "statuses": {
-                str(s): sum(o["status"] == s for o in OUTCOMES)
-                for s in sorted({o["status"] for o in OUTCOMES})
-            },
-            "max_seconds": max(o["seconds"] for o in OUTCOMES),
-            "max_rss_growth_mb": max(o["rss_growth_mb"] for o in OUTCOMES),
-            "outcomes": OUTCOMES,
+        return None  # no trick ran in this session
+    return {
+        "cases": len(OUTCOMES),
+        "statuses": {
+            str(s): sum(o["status"] == s for o in OUTCOMES)
+            for s in sorted({o["status"] for o in OUTCOMES})
         },
-    )
+        "max_seconds": max(o["seconds"] for o in OUTCOMES),
+        "max_rss_growth_mb": max(o["rss_growth_mb"] for o in OUTCOMES),
+        "outcomes": OUTCOMES,
+    }

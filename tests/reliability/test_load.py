@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from tests.reliability.support import REPO, write_result
+from tests.reliability.paths import REPO
+from tests.reliability.results import write_result
 
 REQUESTS = int(os.environ.get("PRISM_LOAD_REQUESTS", "3000"))
 CLIENTS = int(os.environ.get("PRISM_LOAD_CLIENTS", "4"))

@@ -16,14 +16,11 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from prism.limits import Limits, peak_memory_mb
-from tests.reliability.support import (
-    MB,
-    REPO,
-    default_lambda_memory_mb,
-    photo_like,
-    write_result,
-)
+from prism.core.limits import Limits, peak_memory_mb
+from tests.images import photo_like
+from tests.reliability.paths import MB, REPO
+from tests.reliability.procstats import default_lambda_memory_mb
+from tests.reliability.results import write_result
 
 HEADROOM = 0.25
 WORKER = [sys.executable, "-m", "tests.reliability.memory_worker"]
@@ -93,7 +90,7 @@ def test_largest_default_image_fits_default_lambda_memory_with_headroom(tmp_path
     )
     assert photo["peak_rss_mb"] <= memory_mb * (1 - HEADROOM), photo
     assert largest_per_memory_size(photo)[memory_mb] >= limit
-    # The model the stack sizes memory with (prism.limits) covers the image at the limit.
+    # The model the stack sizes memory with (prism.core.limits) covers the image at the limit.
     assert photo["peak_rss_mb"] <= peak_memory_mb(photo["pixels"]), photo
 
 

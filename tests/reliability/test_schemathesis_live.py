@@ -1,6 +1,6 @@
 """schemathesis against a live `prism serve` process over loopback, from the OpenAPI spec it
 serves: no 5xx, and every response conforms to the spec (status documented, body and
-content type as declared). tests/api/test_fuzz.py runs the same checks in-process over ASGI;
+content type as declared). tests/http/test_fuzz.py runs the same checks in-process over ASGI;
 this goes through a real socket, uvicorn and the local-storage process as users run it.
 
 PRISM_LIVE_FUZZ_EXAMPLES sets examples per operation (default 30).
@@ -13,6 +13,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -21,7 +22,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.reliability.support import prism_serve, write_result
+from tests.reliability.results import at_session_end
+from tests.servers import prism_serve
 
 EXAMPLES = int(os.environ.get("PRISM_LIVE_FUZZ_EXAMPLES", "30"))
 STATUSES: Counter[str] = Counter()
@@ -52,7 +54,7 @@ def test_live_server_conforms(live_base: str) -> None:
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
         def conforms(case: schemathesis.Case) -> None:
-            # As in tests/api/test_fuzz.py: schema-valid "images" are mostly not images and
+            # As in tests/http/test_fuzz.py: schema-valid "images" are mostly not images and
             # schema-valid objects mostly not S3 events, so a 4xx for them is right.
             response = case.call_and_validate(
                 excluded_checks=[positive_data_acceptance], timeout=60
@@ -67,15 +69,13 @@ def test_live_server_conforms(live_base: str) -> None:
             assert mode is GenerationMode.NEGATIVE, label
 
 
-def test_zz_record_results() -> None:
+@at_session_end("schemathesis-live")
+def _schemathesis_live_summary() -> dict[str, Any] | None:
     if not STATUSES:
-        pytest.skip("no live fuzz ran in this session")
-    write_result(
-        "schemathesis-live",
-        {
-            "examples_per_operation": EXAMPLES,
-            "requests": sum(STATUSES.values()),
-            "server_errors": sum(n for k, n in STATUSES.items() if int(k.split()[-1]) >= 500),
-            "by_operation_and_status": dict(sorted(STATUSES.items())),
-        },
-    )
+        return None  # no live fuzz ran in this session
+    return {
+        "examples_per_operation": EXAMPLES,
+        "requests": sum(STATUSES.values()),
+        "server_errors": sum(n for k, n in STATUSES.items() if int(k.split()[-1]) >= 500),
+        "by_operation_and_status": dict(sorted(STATUSES.items())),
+    }

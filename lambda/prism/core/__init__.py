@@ -1,0 +1,2 @@
+"""Bottom layer: errors, limits, variant specs, settings, constants, telemetry. Imports no
+other prism package."""

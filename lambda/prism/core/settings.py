@@ -1,0 +1,170 @@
+"""Runtime settings: the PRISM_* variables (declared in settings_table.SETTINGS) read once
+into a frozen object. A missing or bad value stops start-up with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from prism.core.constants import EVENTS_PATH, RETRY_STATUS
+from prism.core.errors import InvalidSpec
+from prism.core.limits import Limits
+from prism.core.settings_table import BY_ENV, REQUIRED_FOR_S3
+from prism.core.specs import DEFAULT_SPECS, VariantSpec, parse_specs
+
+StorageKind = Literal["s3", "local"]
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+_HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    storage: StorageKind
+    data_dir: Path | None = None
+    uploads_bucket: str = "uploads"
+    processed_bucket: str = "processed"
+    rejected_bucket: str = "rejected"
+    uploads_prefix: str = "uploads/"
+    variants: tuple[VariantSpec, ...] = DEFAULT_SPECS
+    limits: Limits = field(default_factory=Limits)
+    upload_url_ttl: int = 300
+    download_url_ttl: int = 300
+    background: tuple[int, int, int] = (255, 255, 255)
+    events_path: str = EVENTS_PATH
+    log_level: str = "INFO"
+    max_request_bytes: int = 4_500_000
+    api_keys_secret_arn: str | None = None
+    api_keys_secret_version: str | None = None
+
+
+def bounded_int(name: str, raw: object, lo: int, hi: int) -> int:
+    """`raw` as an integer in lo..hi; ValueError naming `name` otherwise. The one parser of
+    bounded integers: the stack's config uses it too."""
+    if isinstance(raw, bool):
+        raise ValueError(f"{name} must be an integer, got {raw!r}")
+    try:
+        value = int(raw)  # type: ignore[call-overload]
+    except (ValueError, TypeError):
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str) -> int:
+    setting = BY_ENV[name]
+    assert setting.bounds is not None
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return setting.default
+    try:
+        return bounded_int(name, raw, *setting.bounds)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def parse_colour(raw: str) -> tuple[int, int, int]:
+    match = _HEX.match(raw.strip())
+    if not match:
+        raise ValueError(f"expected a colour like #ffffff, got {raw!r}")
+    value = int(match.group(1), 16)
+    return (value >> 16 & 0xFF, value >> 8 & 0xFF, value & 0xFF)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Parse settings from `env` (default: os.environ). Pure apart from reading the mapping."""
+    env = os.environ if env is None else env
+    storage = env.get("PRISM_STORAGE", "")
+    if storage not in ("s3", "local"):
+        raise SettingsError(f"PRISM_STORAGE must be 's3' or 'local', got {storage!r}")
+
+    data_dir: Path | None = None
+    if storage == "local":
+        if not env.get("PRISM_DATA_DIR"):
+            raise SettingsError("PRISM_DATA_DIR is required when PRISM_STORAGE is 'local'")
+        data_dir = Path(env["PRISM_DATA_DIR"]).expanduser().resolve()
+    else:
+        for name in REQUIRED_FOR_S3:
+            if not env.get(name):
+                raise SettingsError(f"{name} is required when PRISM_STORAGE is 's3'")
+
+    try:
+        raw_variants = env.get("PRISM_VARIANTS")
+        variants = parse_specs(raw_variants) if raw_variants else DEFAULT_SPECS
+    except InvalidSpec as exc:
+        raise SettingsError(f"PRISM_VARIANTS: {exc}") from None
+    try:
+        background = parse_colour(env.get("PRISM_BACKGROUND") or BY_ENV["PRISM_BACKGROUND"].default)
+    except ValueError as exc:
+        raise SettingsError(f"PRISM_BACKGROUND: {exc}") from None
+
+    prefix = env.get("PRISM_UPLOADS_PREFIX", BY_ENV["PRISM_UPLOADS_PREFIX"].default)
+    if prefix and not prefix.endswith("/"):
+        raise SettingsError(f"PRISM_UPLOADS_PREFIX must end with '/', got {prefix!r}")
+    events_path = env.get("PRISM_EVENTS_PATH") or EVENTS_PATH
+    if not events_path.startswith("/"):
+        raise SettingsError(f"PRISM_EVENTS_PATH must start with '/', got {events_path!r}")
+    level = (env.get("PRISM_LOG_LEVEL") or BY_ENV["PRISM_LOG_LEVEL"].default).upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"PRISM_LOG_LEVEL must be a log level name, got {level!r}")
+
+    if storage == "s3" and env.get("AWS_LAMBDA_FUNCTION_NAME"):
+        _check_adapter_retries(env.get("AWS_LWA_ERROR_STATUS_CODES", ""))
+
+    def text(name: str) -> str:
+        return env.get(name) or BY_ENV[name].default
+
+    return Settings(
+        storage=storage,  # type: ignore[arg-type]  # checked above
+        data_dir=data_dir,
+        uploads_bucket=text("PRISM_UPLOADS_BUCKET"),
+        processed_bucket=text("PRISM_PROCESSED_BUCKET"),
+        rejected_bucket=text("PRISM_REJECTED_BUCKET"),
+        uploads_prefix=prefix,
+        variants=variants,
+        limits=Limits(
+            max_input_bytes=_int(env, "PRISM_MAX_INPUT_BYTES"),
+            max_pixels=_int(env, "PRISM_MAX_PIXELS"),
+        ),
+        upload_url_ttl=_int(env, "PRISM_UPLOAD_URL_TTL"),
+        download_url_ttl=_int(env, "PRISM_DOWNLOAD_URL_TTL"),
+        background=background,
+        events_path=events_path,
+        log_level=level,
+        max_request_bytes=_int(env, "PRISM_MAX_REQUEST_BYTES"),
+        api_keys_secret_arn=_secret_arn(env.get("PRISM_API_KEYS_SECRET_ARN")),
+        api_keys_secret_version=env.get("PRISM_API_KEYS_SECRET_VERSION") or None,
+    )
+
+
+def _secret_arn(raw: str | None) -> str | None:
+    if raw and not (raw.startswith("arn:") and ":secretsmanager:" in raw):
+        raise SettingsError(f"PRISM_API_KEYS_SECRET_ARN must be a Secrets Manager ARN, got {raw!r}")
+    return raw or None
+
+
+def _check_adapter_retries(raw: str) -> None:
+    """On Lambda, transient failures of the events route must fail the invocation."""
+    codes: set[int] = set()
+    for part in raw.split(","):
+        low, _, high = part.strip().partition("-")
+        if low.isdigit() and (not high or high.isdigit()):
+            codes.update(range(int(low), int(high or low) + 1))
+    if RETRY_STATUS not in codes:
+        raise SettingsError(
+            f"AWS_LWA_ERROR_STATUS_CODES must include {RETRY_STATUS} on Lambda (got {raw!r}):"
+            " otherwise the adapter reports failed S3 events as handled and Lambda never"
+            " retries them"
+        )

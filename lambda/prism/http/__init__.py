@@ -1,0 +1,1 @@
+"""HTTP layer: the FastAPI app, its routers and dependencies. Imports service and below."""

@@ -1,0 +1,128 @@
+"""API keys for a public function URL (`prism:functionUrlAuth NONE`).
+
+Callers send one of the configured keys in the `x-api-key` header. The keys live in one AWS
+Secrets Manager secret (JSON `{"keys": [...]}`, written by the stack), read once per process
+- that is, per Lambda cold start - and kept only as SHA-256 digests. A candidate is hashed and
+compared with every digest with `hmac.compare_digest`: the time taken says nothing about the
+keys, not even their length. Several keys may be valid at once, so a key is rotated by adding
+the new one, moving callers over, then removing the old one.
+
+No key, candidate or secret text is ever logged or put in a message; while the secret is
+read, botocore's debug log of response bodies is held back too. The check itself is the
+router dependency `prism.http.dependencies.require_api_key`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+HEADER = "x-api-key"
+SECRET_FIELD = "keys"  # noqa: S105 - a JSON field name, not a secret
+
+logger = logging.getLogger(__name__)
+_reading = threading.local()
+
+
+class ApiKeyError(Exception):
+    """The keys cannot be read or make no sense. The message never holds secret text."""
+
+
+def encode_keys(keys: Iterable[str]) -> str:
+    """The secret's text for these keys (the stack stores exactly this)."""
+    return json.dumps({SECRET_FIELD: list(keys)})
+
+
+def decode_keys(text: str) -> tuple[str, ...]:
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise ApiKeyError("the API keys secret is not JSON") from None
+    keys = document.get(SECRET_FIELD) if isinstance(document, dict) else None
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
+        raise ApiKeyError(
+            f'the API keys secret must be a JSON object {{"{SECRET_FIELD}": [...]}} '
+            "with at least one non-empty key"
+        )
+    return tuple(keys)
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
+
+
+class KeyStore:
+    """Loads the keys on first use, once, and keeps their digests for the process's life."""
+
+    def __init__(self, load: Callable[[], Sequence[str]]) -> None:
+        self._load = load
+        self._digests: tuple[bytes, ...] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._digests is not None
+
+    def digests(self) -> tuple[bytes, ...]:
+        if self._digests is None:
+            with self._lock:
+                if self._digests is None:
+                    self._digests = tuple(_digest(key) for key in self._load())
+        return self._digests
+
+    def accepts(self, candidate: str | None) -> bool:
+        """Whether `candidate` is one of the keys, in time independent of which (or none)."""
+        digests = self.digests()
+        if not candidate:
+            return False
+        given = _digest(candidate)
+        found = False
+        for digest in digests:  # every key is compared, no early exit
+            found |= hmac.compare_digest(given, digest)
+        return found
+
+
+class _HoldBackResponseBodies(logging.Filter):
+    """Drops botocore's DEBUG records (which include response bodies) while a secret is read."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(_reading, "active", False)
+
+
+_BODY_LOGGERS = ("botocore.parsers", "botocore.endpoint", "botocore.httpchecksum")
+_FILTER = _HoldBackResponseBodies()
+
+
+def secrets_manager_loader(
+    secret_arn: str, version_id: str | None = None, client: Any | None = None
+) -> Callable[[], tuple[str, ...]]:
+    """A loader reading the keys from Secrets Manager (exactly `version_id` when given)."""
+
+    def load() -> tuple[str, ...]:
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        for name in _BODY_LOGGERS:
+            if _FILTER not in logging.getLogger(name).filters:
+                logging.getLogger(name).addFilter(_FILTER)
+        request: dict[str, str] = {"SecretId": secret_arn}
+        if version_id:
+            request["VersionId"] = version_id
+        _reading.active = True
+        try:
+            response = (client or boto3.client("secretsmanager")).get_secret_value(**request)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "error")
+            raise ApiKeyError(f"cannot read the API keys secret: {code}") from None
+        except BotoCoreError as exc:
+            raise ApiKeyError(f"cannot read the API keys secret: {type(exc).__name__}") from None
+        finally:
+            _reading.active = False
+        return decode_keys(response.get("SecretString") or "")
+
+    return load

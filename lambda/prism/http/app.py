@@ -1,0 +1,63 @@
+"""The HTTP app: one FastAPI application for Lambda (behind the Lambda Web Adapter) and for
+`prism serve`. uvicorn runs `--factory prism.http.app:create_app`.
+
+Nothing happens at import time; settings are read and storage opened in `create_app`, which
+only wires: the app's parts (dependencies.Services), error answers (problems) and routers.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from prism import __version__
+from prism.core.settings import Settings, load_settings
+from prism.core.telemetry import Telemetry
+from prism.http import problems
+from prism.http.api_keys import KeyStore, secrets_manager_loader
+from prism.http.dependencies import Services, open_storage
+from prism.http.routers import docs, events, health, images, local_uploads, uploads
+from prism.service.processing import Ingestor
+from prism.storage.base import Storage
+from prism.storage.local import LocalStorage
+
+
+def create_app(settings: Settings | None = None, *, storage: Storage | None = None) -> FastAPI:
+    settings = settings if settings is not None else load_settings()
+    storage = storage if storage is not None else open_storage(settings)
+    telemetry = Telemetry(settings.log_level)
+    keys = None
+    if settings.api_keys_secret_arn:  # a public function URL: callers need a key
+        keys = KeyStore(
+            secrets_manager_loader(settings.api_keys_secret_arn, settings.api_keys_secret_version)
+        )
+    local = isinstance(storage, LocalStorage)
+
+    app = FastAPI(
+        title="Prism",
+        version=__version__,
+        summary="Upload an image; get web-ready variants.",
+        description=(
+            "Errors are `application/problem+json` (RFC 9457). Images up to "
+            f"{settings.max_request_bytes} bytes can be sent to `POST /images`; larger ones "
+            "go straight to storage with the form from `POST /uploads`."
+        ),
+        # Served by routers.docs instead, where the API-key check applies.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.services = Services(
+        settings, storage, telemetry, Ingestor(storage, settings, telemetry), keys, local
+    )
+    # The two parts tests and workers reach for, by their plain names.
+    app.state.settings = settings
+    app.state.storage = storage
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(images.router)
+    app.include_router(uploads.router)
+    app.include_router(events.events_router(settings))
+    app.include_router(docs.router)
+    if local:
+        app.include_router(local_uploads.router)
+    return app

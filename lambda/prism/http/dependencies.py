@@ -1,0 +1,111 @@
+"""What routes depend on, built once in create_app and handed out per request.
+
+Routes declare `Depends(...)` on these; tests may swap any of them with
+`app.dependency_overrides`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from prism.core.settings import Settings
+from prism.core.telemetry import Telemetry
+from prism.http.api_keys import HEADER, ApiKeyError, KeyStore
+from prism.http.problems import ProblemError
+from prism.service.processing import Ingestor
+from prism.storage.base import Bucket, Storage
+
+logger = logging.getLogger("prism.http.api_keys")
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The app's long-lived parts (one per process), kept on `app.state.services`."""
+
+    settings: Settings
+    storage: Storage
+    telemetry: Telemetry
+    ingestor: Ingestor
+    keys: KeyStore | None  # None: no key needed (an AWS_IAM or local URL)
+    local: bool  # buckets on disk (prism serve): no Lambda Web Adapter in front
+
+
+def open_storage(settings: Settings) -> Storage:
+    """The implementation `settings.storage` names. Imported lazily: boto3 is slow to import."""
+    names: dict[Bucket, str] = {
+        "uploads": settings.uploads_bucket,
+        "processed": settings.processed_bucket,
+        "rejected": settings.rejected_bucket,
+    }
+    if settings.storage == "local":
+        from prism.storage.local import LocalStorage
+
+        assert settings.data_dir is not None  # load_settings guarantees it
+        return LocalStorage(settings.data_dir, names)
+    from prism.storage.s3 import S3Storage
+
+    return S3Storage(names)
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+# Each reads `request` directly rather than depending on services(): a nested dependency
+# is one more signature FastAPI analyses per route at start-up.
+def settings(request: Request) -> Settings:
+    return request.app.state.services.settings
+
+
+def storage(request: Request) -> Storage:
+    return request.app.state.services.storage
+
+
+def ingestor(request: Request) -> Ingestor:
+    return request.app.state.services.ingestor
+
+
+def telemetry(request: Request) -> Telemetry:
+    return request.app.state.services.telemetry
+
+
+async def require_api_key(request: Request) -> None:
+    """401 problem+json unless the request carries a valid key (when keys are configured).
+
+    A router dependency: it runs before the route reads the body, so a refused request never
+    reaches the route. Routers that need no key (health, events, the local upload target)
+    simply do not declare it.
+    """
+    store = services(request).keys
+    if store is None:
+        return
+    from starlette.concurrency import run_in_threadpool
+
+    try:
+        if not store.loaded:  # the one blocking read, off the event loop
+            await run_in_threadpool(store.digests)
+        accepted = store.accepts(request.headers.get(HEADER))
+    except ApiKeyError as exc:
+        logger.error("API keys unavailable", extra={"error": str(exc)})
+        raise ProblemError(
+            503,
+            "the API keys cannot be read right now; try again shortly",
+            code="keys_unavailable",
+            headers={"Retry-After": "2"},
+        ) from None
+    if accepted:
+        return
+    missing = not request.headers.get(HEADER)
+    logger.info(
+        "request refused: API key %s",
+        "missing" if missing else "not recognised",
+        extra={"path": request.url.path},
+    )
+    raise ProblemError(
+        401,
+        f"{'no' if missing else 'a wrong'} API key: send a valid key in the {HEADER} header",
+        code="missing_api_key" if missing else "invalid_api_key",
+    )

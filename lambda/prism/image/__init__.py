@@ -1,0 +1,1 @@
+"""Image layer: bytes in, encoded variants out (Pillow). Imports prism.core only."""

@@ -1,0 +1,45 @@
+"""Output sizes from source size and a variant's box. Pure arithmetic, no pixels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prism.core.specs import VariantSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How to make one variant: resize the source region `box` to `size`."""
+
+    size: tuple[int, int]
+    box: tuple[float, float, float, float]  # (left, top, right, bottom) in source pixels
+
+
+def plan(width: int, height: int, spec: VariantSpec) -> Plan:
+    """Never upscales. `contain` fits inside the box keeping aspect; `cover` fills the box
+    and centre-crops (if the source is smaller than the box, the crop keeps the box's
+    aspect ratio at the source's scale)."""
+    full = (0.0, 0.0, float(width), float(height))
+    box_w, box_h = spec.width, spec.height
+    if box_w is None and box_h is None:
+        return Plan((width, height), full)
+
+    if spec.fit == "cover" and box_w is not None and box_h is not None:
+        scale = min(max(box_w / width, box_h / height), 1.0)
+        out_w = min(box_w, max(1, round(width * scale)))
+        out_h = min(box_h, max(1, round(height * scale)))
+        # Source region with the output's aspect ratio, centred.
+        crop_w = min(float(width), out_w / scale)
+        crop_h = min(float(height), out_h / scale)
+        left = (width - crop_w) / 2
+        top = (height - crop_h) / 2
+        return Plan((out_w, out_h), (left, top, left + crop_w, top + crop_h))
+
+    scale = min(
+        box_w / width if box_w is not None else 1.0,
+        box_h / height if box_h is not None else 1.0,
+        1.0,
+    )
+    if scale >= 1.0:
+        return Plan((width, height), full)
+    return Plan((max(1, round(width * scale)), max(1, round(height * scale))), full)

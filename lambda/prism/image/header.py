@@ -1,0 +1,142 @@
+"""Open an upload and read what it says about itself, without decoding pixels.
+
+Order matters for safety: size limit, magic-byte allowlist (sniff), header-only dimension
+check, and only then (in decode) pixel decoding.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+import zlib
+from dataclasses import dataclass
+from functools import cache
+
+from PIL import Image, UnidentifiedImageError
+
+from prism.core.errors import CorruptImage, TooLarge, UnsupportedFormat
+from prism.core.limits import Limits
+from prism.image.sniff import ALLOWED, describe, sniff
+
+# Everything Pillow or its plugins raise on a malformed file. Caught only around Pillow calls.
+DECODE_ERRORS = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    TypeError,
+    EOFError,
+    IndexError,
+    KeyError,
+    ZeroDivisionError,
+    AttributeError,
+    RuntimeError,
+    struct.error,
+    zlib.error,
+    MemoryError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """What the file says about itself, read without decoding pixels."""
+
+    format: str  # Pillow's format name: JPEG, MPO, PNG, WEBP, GIF, TIFF, BMP, AVIF, HEIF
+    size: tuple[int, int]  # as stored
+    mode: str
+    orientation: int  # EXIF orientation 1-8 (anything else is read as 1)
+    frames: int = 1
+
+    @property
+    def upright_size(self) -> tuple[int, int]:
+        if self.format == "TIFF":
+            return self.size  # Pillow reports TIFF sizes upright and rotates while loading
+        w, h = self.size
+        return (h, w) if self.orientation in (5, 6, 7, 8) else (w, h)
+
+
+@cache
+def _register_heif() -> None:
+    # Lazily: importing pillow-heif costs start-up time that most requests don't need.
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener(thumbnails=False)
+
+
+def read_orientation(im: Image.Image) -> int:
+    try:
+        value = im.getexif().get(0x0112, 1)
+    except DECODE_ERRORS:
+        return 1  # unreadable EXIF: treat as upright rather than reject a viewable image
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _check_pixels(im: Image.Image, limits: Limits, fmt: str) -> None:
+    width, height = im.size
+    if width <= 0 or height <= 0:
+        raise CorruptImage(f"{fmt} header declares an empty image ({width}x{height})")
+    # The canvas and every tile of the first frame: a frame may declare more than the canvas.
+    extents = [width * height]
+    extents += [(t[1][2] - t[1][0]) * (t[1][3] - t[1][1]) for t in (im.tile or ())]
+    declared = max(extents)
+    if declared > limits.max_pixels:
+        raise TooLarge(
+            f"image declares {width}x{height} ({declared:,} pixels); "
+            f"the limit is {limits.max_pixels:,} pixels",
+            detected_format=fmt,
+        )
+
+
+def bomb_detail(exc: Exception, limits: Limits) -> str:
+    # Pillow's own guard (at twice its global limit) fired before ours could look.
+    return f"image is over the limit of {limits.max_pixels:,} pixels ({exc})"
+
+
+def open_image(data: bytes, limits: Limits) -> Image.Image:
+    """Open (headers only) an allowlisted image within the limits. Pixels are not decoded."""
+    if len(data) > limits.max_input_bytes:
+        raise TooLarge(
+            f"upload is {len(data):,} bytes; the limit is {limits.max_input_bytes:,} bytes"
+        )
+    fmt = sniff(data)
+    if fmt is None:
+        what = describe(data)
+        detail = "the upload is empty" if what == "empty" else f"{what} is not a supported image"
+        raise UnsupportedFormat(
+            f"{detail}; accepted formats: JPEG, PNG, WebP, GIF, TIFF, BMP, AVIF, HEIC/HEIF",
+            detected_format=what,
+        )
+    if fmt == "HEIF":
+        _register_heif()
+    try:
+        with warnings.catch_warnings():
+            # Our own pixel limit applies below; Pillow's global bomb warning is noise here.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data), formats=[ALLOWED[fmt]])
+    except Image.DecompressionBombError as exc:
+        raise TooLarge(bomb_detail(exc, limits), detected_format=fmt) from None
+    except UnidentifiedImageError:
+        raise CorruptImage(
+            f"the file starts like {fmt} but its header is not valid", detected_format=fmt
+        ) from None
+    except DECODE_ERRORS as exc:
+        raise CorruptImage(f"invalid {fmt} header: {exc}", detected_format=fmt) from None
+    _check_pixels(im, limits, im.format or fmt)
+    return im
+
+
+def count_frames(im: Image.Image) -> int:
+    try:
+        return int(getattr(im, "n_frames", 1))
+    except DECODE_ERRORS:
+        return 1  # only the first frame is used; a broken later frame does not matter
+
+
+def read_header(im: Image.Image) -> Header:
+    """The header of an opened, not yet loaded image. Frames are counted now: counting seeks,
+    and seeking drops loaded pixels. The orientation is read here only where it precedes the
+    pixels (JPEG's APP1); elsewhere it is 1 until decode() has read the whole file."""
+    fmt = im.format or "?"
+    frames = count_frames(im)
+    orientation = read_orientation(im) if fmt in ("JPEG", "MPO") else 1
+    return Header(fmt, im.size, im.mode, orientation, frames)

@@ -1,0 +1,144 @@
+"""One upload in, every variant out, as a list of steps:
+
+    open (sniff, allowlist, limits) -> read header -> prepare (upright size, plans, draft)
+    -> decode -> to sRGB -> orient
+    -> per variant: resize -> flatten (if the format has no alpha) -> encode, scheduled
+
+`make_variants()` raises only `prism.core.errors.ImageRejected` subclasses for bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from PIL import Image
+
+from prism.core.errors import CorruptImage, ImageRejected, TooLarge
+from prism.core.limits import Limits
+from prism.core.specs import DEFAULT_SPECS, VariantSpec
+from prism.image.colour import to_srgb8
+from prism.image.decode import decode
+from prism.image.encode import encode, holds_gil
+from prism.image.flatten import flatten_for
+from prism.image.geometry import Plan
+from prism.image.header import DECODE_ERRORS, bomb_detail, open_image, read_header
+from prism.image.orient import orient
+from prism.image.prepare import Prepared, prepare
+from prism.image.schedule import Job, run_jobs
+
+# Relative encode cost per pixel (measured at 12-14 MP), to start the longest jobs first.
+_COST = {"avif": 20, "webp": 10, "png": 8, "jpeg": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """What the upload is, read from its header."""
+
+    format: str  # Pillow's format name, e.g. "JPEG", "MPO", "HEIF"
+    width: int  # upright width (after EXIF orientation)
+    height: int
+    mode: str  # Pillow mode as stored, e.g. "RGB", "CMYK", "I;16"
+    frames: int
+    bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """One encoded variant."""
+
+    spec: VariantSpec
+    width: int
+    height: int
+    data: bytes
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+@dataclass(frozen=True, slots=True)
+class VariantSet:
+    """Everything made from one upload."""
+
+    source: SourceInfo
+    variants: tuple[Rendered, ...]
+
+
+def make_variants(
+    data: bytes,
+    specs: tuple[VariantSpec, ...] = DEFAULT_SPECS,
+    limits: Limits = Limits(),  # noqa: B008
+    *,
+    background: tuple[int, int, int] = (255, 255, 255),
+    workers: int | None = None,
+) -> VariantSet:
+    """Make every variant of `data`. `workers` caps the encoding threads (default: one per
+    CPU); `workers=1` runs everything on the calling thread."""
+    im = open_image(data, limits)
+    fmt = im.format or "?"
+    with _rejecting(im, limits, fmt, "data is corrupt or truncated"):
+        ready = prepare(read_header(im), specs)
+        ready = ready.with_orientation(decode(im, ready.draft))
+        base = orient(to_srgb8(im), ready.header.orientation)
+    if base is not im:
+        im.close()  # release the file's decoded pixels now that we hold our own copy
+    try:
+        with _rejecting(base, limits, fmt, "data could not be rendered"):
+            # Pillow decodes some formats lazily; a fault found while rendering is the file's.
+            variants = run_jobs(_jobs(base, ready, background), workers)
+    finally:
+        base.close()
+    width, height = ready.upright
+    header = ready.header
+    return VariantSet(
+        SourceInfo(fmt, width, height, header.mode, header.frames, len(data)), variants
+    )
+
+
+def _jobs(
+    base: Image.Image, ready: Prepared, background: tuple[int, int, int]
+) -> list[Job[Rendered]]:
+    # The base may be smaller than the upright size (decoded at a reduced JPEG scale).
+    scale = (base.width / ready.upright[0], base.height / ready.upright[1])
+    photographic = ready.photographic
+
+    def job(spec: VariantSpec, plan: Plan) -> Job[Rendered]:
+        def run() -> Rendered:
+            im = flatten_for(resize(base, scale, plan), spec, background)
+            return Rendered(spec, im.width, im.height, encode(im, spec, photographic=photographic))
+
+        cost = _COST[spec.format] * plan.size[0] * plan.size[1]
+        return Job(run, cost, holds_gil(spec, photographic=photographic))
+
+    return [job(spec, plan) for spec, plan in zip(ready.specs, ready.plans, strict=True)]
+
+
+def resize(base: Image.Image, scale: tuple[float, float], plan: Plan) -> Image.Image:
+    """The plan's region of `base` at the plan's size, as its own Image object.
+
+    Each concurrent save needs its own object: Image.save() keeps per-call parameters on
+    the object, so two overlapping saves of one object can swap settings.
+    """
+    sx, sy = scale
+    box = (plan.box[0] * sx, plan.box[1] * sy, plan.box[2] * sx, plan.box[3] * sy)
+    if plan.size == base.size and box == (0, 0, *base.size):
+        return base._new(base.im)  # a new wrapper over the same pixels: no copy
+    return base.resize(plan.size, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+
+
+@contextmanager
+def _rejecting(im: Image.Image, limits: Limits, fmt: str, what: str) -> Iterator[None]:
+    """Pillow's errors inside the block as the file's fault (closing `im`)."""
+    try:
+        yield
+    except ImageRejected:
+        im.close()
+        raise
+    except Image.DecompressionBombError as exc:
+        im.close()
+        raise TooLarge(bomb_detail(exc, limits), detected_format=fmt) from None
+    except DECODE_ERRORS as exc:
+        im.close()
+        raise CorruptImage(f"{fmt} {what}: {exc}", detected_format=fmt) from None

@@ -1,0 +1,49 @@
+"""Reading and deleting what Prism stored about one image id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from prism.core.settings import Settings
+from prism.storage.base import Storage
+from prism.storage.layout import image_folder, manifest_key, rejection_key, upload_key
+from prism.storage.records import ManifestRecord, RejectionRecord, read_manifest, read_rejection
+
+State = Literal["processed", "rejected", "pending", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    state: State
+    record: ManifestRecord | RejectionRecord | None = None
+
+
+def lookup(storage: Storage, settings: Settings, image_id: str) -> Lookup:
+    """Manifest first (the commit point), then a rejection, then an unprocessed upload."""
+    manifest = read_manifest(storage, image_id)
+    if manifest is not None:
+        return Lookup("processed", manifest)
+    rejection = read_rejection(storage, image_id)
+    if rejection is not None:
+        return Lookup("rejected", rejection)
+    if storage.head("uploads", upload_key(settings.uploads_prefix, image_id)) is not None:
+        return Lookup("pending")
+    return Lookup("unknown")
+
+
+def delete_image(storage: Storage, settings: Settings, image_id: str) -> bool:
+    """Remove original, variants, manifest and rejection record. False if nothing was there."""
+    found = lookup(storage, settings, image_id)
+    originals = {upload_key(settings.uploads_prefix, image_id)}
+    if found.record is not None and found.record.source.key.startswith(settings.uploads_prefix):
+        originals.add(found.record.source.key)
+    processed = storage.list_keys("processed", image_folder(image_id))
+    if found.state == "unknown" and not processed:
+        return False
+    # Manifest first, so a concurrent reader never sees a manifest without its variants.
+    storage.delete("processed", [manifest_key(image_id)])
+    storage.delete("processed", processed)
+    storage.delete("rejected", [rejection_key(image_id)])
+    storage.delete("uploads", sorted(originals))
+    return True

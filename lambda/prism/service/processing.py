@@ -1,0 +1,197 @@
+"""Ingest: an upload in, variants + manifest out; the flow behind both S3 events and POST /images.
+
+Idempotent, because S3 delivers events at least once and Lambda retries failures:
+- every object's key is a function of the image id, so a re-run overwrites, never duplicates;
+- variants are written before the manifest, and the manifest is the commit point: a crash
+  part-way leaves no manifest, the retry redoes the work, and a manifest never points at a
+  variant that is not there;
+- a manifest (or rejection record) already written for the very same object (same etag) makes
+  a re-delivered event a no-op.
+
+A bad file is never lost: the original stays where it was uploaded and a rejection record
+says why. Storage failures propagate as StorageError for the caller to turn into a retry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from prism.core.errors import ImageRejected, TooLarge
+from prism.core.settings import Settings
+from prism.core.telemetry import Stopwatch, Telemetry
+from prism.storage.base import Storage
+from prism.storage.layout import (
+    image_folder,
+    image_id_for_upload,
+    manifest_key,
+    new_image_id,
+    rejection_key,
+    upload_key,
+    variant_key,
+)
+from prism.storage.records import (
+    ManifestRecord,
+    RejectionRecord,
+    SourceRecord,
+    VariantRecord,
+    read_manifest,
+    read_rejection,
+    timestamp,
+    write_manifest,
+    write_rejection,
+)
+
+if TYPE_CHECKING:  # the pipeline (Pillow & co.) is imported only when an image is processed
+    from prism.image.pipeline import VariantSet
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOutcome:
+    """What became of one upload; `record` is what was stored about it (None if missing)."""
+
+    image_id: str
+    status: Literal["processed", "rejected", "missing"]
+    record: ManifestRecord | RejectionRecord | None = None
+    error: ImageRejected | None = None  # set when rejected by this very call
+
+
+def manifest_for(image_id: str, source: SourceRecord, result: VariantSet) -> ManifestRecord:
+    """The manifest of a finished job (pure)."""
+    src = result.source
+    return ManifestRecord(
+        id=image_id,
+        processed_at=timestamp(),
+        source=SourceRecord(
+            source.key,
+            source.etag,
+            src.format,
+            src.width,
+            src.height,
+            src.mode,
+            src.frames,
+            src.bytes,
+        ),
+        variants=tuple(
+            VariantRecord(
+                name=r.spec.name,
+                format=r.spec.format,
+                content_type=r.spec.content_type,
+                width=r.width,
+                height=r.height,
+                bytes=len(r.data),
+                key=variant_key(image_id, r.spec.name, r.spec.extension),
+            )
+            for r in result.variants
+        ),
+    )
+
+
+class Ingestor:
+    def __init__(self, storage: Storage, settings: Settings, telemetry: Telemetry) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.telemetry = telemetry
+
+    def handle_upload(self, key: str) -> IngestOutcome:
+        """Process the original at `key` in the uploads bucket (the S3-event path)."""
+        image_id = image_id_for_upload(self.settings.uploads_prefix, key)
+        if image_id is None:
+            raise ValueError(f"{key!r} is not under the uploads prefix")
+        watch = Stopwatch()
+        with watch.stage("head"):
+            info = self.storage.head("uploads", key)
+        if info is None:
+            # Deleted since the event was sent: nothing left to do.
+            return IngestOutcome(image_id, "missing")
+        with watch.stage("check"):
+            manifest = read_manifest(self.storage, image_id)
+            if manifest is not None and manifest.source.is_object(key, info.etag):
+                return IngestOutcome(image_id, "processed", manifest)
+            rejection = read_rejection(self.storage, image_id)
+            if rejection is not None and rejection.source.is_object(key, info.etag):
+                return IngestOutcome(image_id, "rejected", rejection)
+            if manifest is not None:
+                # A different upload under this key was processed before. Its variants are
+                # about to be overwritten in place, so its manifest goes first: otherwise a
+                # crash part-way leaves it describing files that are no longer the ones it
+                # lists.
+                self.storage.delete("processed", [manifest_key(image_id)])
+        source = SourceRecord(key, info.etag)
+        if info.size > self.settings.limits.max_input_bytes:
+            # Refuse before downloading: the size alone settles it.
+            error = TooLarge(
+                f"the file is {info.size} bytes; the limit is "
+                f"{self.settings.limits.max_input_bytes} bytes"
+            )
+            return self._reject(image_id, source, info.size, error)
+        with watch.stage("download"):
+            data = self.storage.get("uploads", key)
+        if data is None:
+            return IngestOutcome(image_id, "missing")
+        return self._run(image_id, source, data, watch)
+
+    def ingest(self, data: bytes, content_type: str) -> IngestOutcome:
+        """Store a new original sent in a request, then process it (POST /images)."""
+        image_id = new_image_id()
+        key = upload_key(self.settings.uploads_prefix, image_id)
+        watch = Stopwatch()
+        with watch.stage("store_original"):
+            etag = self.storage.put("uploads", key, data, content_type)
+        return self._run(image_id, SourceRecord(key, etag), data, watch)
+
+    def _run(
+        self, image_id: str, source: SourceRecord, data: bytes, watch: Stopwatch
+    ) -> IngestOutcome:
+        settings = self.settings
+        try:
+            # Imported here, not at module load: Pillow, LittleCMS and oxipng are not needed
+            # to start the app and answer /healthz (cold start).
+            from prism.image.pipeline import make_variants
+
+            with watch.stage("process"):
+                result = make_variants(
+                    data, settings.variants, settings.limits, background=settings.background
+                )
+        except ImageRejected as error:
+            return self._reject(image_id, source, len(data), error)
+
+        manifest = manifest_for(image_id, source, result)
+        with watch.stage("store_variants"):
+            for rendered, entry in zip(result.variants, manifest.variants, strict=True):
+                self.storage.put("processed", entry.key, rendered.data, entry.content_type)
+        with watch.stage("store_manifest"):
+            write_manifest(self.storage, manifest)
+        with watch.stage("cleanup"):
+            # After the commit point: an earlier rejection, and variants an older spec list
+            # made, are now stale.
+            self.storage.delete("rejected", [rejection_key(image_id)])
+            keep = {manifest_key(image_id)} | {v.key for v in manifest.variants}
+            stale = [
+                k
+                for k in self.storage.list_keys("processed", image_folder(image_id))
+                if k not in keep
+            ]
+            self.storage.delete("processed", stale)
+        self.telemetry.processed(
+            image_id,
+            bytes_in=len(data),
+            bytes_out=sum(v.bytes for v in manifest.variants),
+            watch=watch,
+            variants=len(manifest.variants),
+        )
+        return IngestOutcome(image_id, "processed", manifest)
+
+    def _reject(
+        self, image_id: str, source: SourceRecord, size: int, error: ImageRejected
+    ) -> IngestOutcome:
+        record = RejectionRecord.of(image_id, source, size, error)
+        write_rejection(self.storage, record)
+        # A previous, different upload under this key may have been processed: its manifest
+        # goes first, so no manifest ever outlives its variants.
+        self.storage.delete("processed", [manifest_key(image_id)])
+        self.storage.delete(
+            "processed", self.storage.list_keys("processed", image_folder(image_id))
+        )
+        self.telemetry.rejected(image_id, reason=error.reason, detail=error.detail, bytes_in=size)
+        return IngestOutcome(image_id, "rejected", record, error=error)

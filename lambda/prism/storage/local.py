@@ -1,0 +1,173 @@
+"""Storage in a local directory, with S3's semantics: `<root>/<bucket>/<key>`.
+
+Any S3 key is accepted. Each `/`-separated segment is percent-encoded into a file name
+(`..`, leading dots and empty segments included), so no key can escape its bucket folder.
+Writes go to a temporary file in the same folder, are fsynced, then `os.replace`d into place:
+a crash leaves the old object or the new one, never half of one. Temporary files start with a
+dot, which an encoded name never does, so listings skip them.
+
+Uploads use an HMAC-signed policy, the local stand-in for an S3 presigned POST.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+from prism.storage.base import BUCKETS, Bucket, ObjectInfo, StorageError, UploadForm
+
+LOCAL_UPLOAD_PATH = "/_local/uploads"
+_MAX_NAME = 255
+
+
+class UploadDenied(Exception):
+    """A local upload broke its policy (as S3 would answer 403 or 400)."""
+
+    def __init__(self, message: str, status: int = 403) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class UploadPolicy:
+    key: str
+    expires: float
+    max_bytes: int
+
+
+def _etag(data: bytes) -> str:
+    # What S3 reports for a single-part upload without KMS.
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def encode_key(key: str) -> Path:
+    """The relative path storing `key`. Pure; the inverse of `decode_path`."""
+    if not key:
+        raise StorageError("empty object key", transient=False)
+    parts = []
+    for segment in key.split("/"):
+        name = quote(segment, safe="") if segment else "%"
+        if name.startswith("."):
+            name = "%2E" + name[1:]
+        if len(name.encode()) > _MAX_NAME:
+            raise StorageError("key segment too long for local storage", transient=False)
+        parts.append(name)
+    return Path(*parts)
+
+
+def decode_path(relative: Path) -> str:
+    return "/".join("" if part == "%" else unquote(part) for part in relative.parts)
+
+
+class LocalStorage:
+    def __init__(self, root: Path, names: Mapping[Bucket, str] | None = None) -> None:
+        self.root = root
+        self._names: dict[Bucket, str] = {b: b for b in BUCKETS} | dict(names or {})
+        self._secret = secrets.token_bytes(32)
+
+    def bucket_name(self, bucket: Bucket) -> str:
+        return self._names[bucket]
+
+    def _path(self, bucket: Bucket, key: str) -> Path:
+        return self.root / self._names[bucket] / encode_key(key)
+
+    def put(self, bucket: Bucket, key: str, data: bytes, content_type: str) -> str:
+        path = self._path(bucket, key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise StorageError(f"cannot write {key!r}: {exc.strerror}", transient=False) from exc
+        return _etag(data)
+
+    def get(self, bucket: Bucket, key: str) -> bytes | None:
+        try:
+            return self._path(bucket, key).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        except OSError as exc:
+            raise StorageError(f"cannot read {key!r}: {exc.strerror}", transient=False) from exc
+
+    def head(self, bucket: Bucket, key: str) -> ObjectInfo | None:
+        data = self.get(bucket, key)
+        if data is None:
+            return None
+        return ObjectInfo(size=len(data), etag=_etag(data))
+
+    def delete(self, bucket: Bucket, keys: Iterable[str]) -> None:
+        top = self.root / self._names[bucket]
+        for key in keys:
+            path = self._path(bucket, key)
+            try:
+                path.unlink(missing_ok=True)
+            except (NotADirectoryError, IsADirectoryError):
+                continue
+            # Drop emptied folders, as S3 has no folders to leave behind.
+            parent = path.parent
+            while parent != top and parent.is_relative_to(top):
+                try:
+                    parent.rmdir()
+                except OSError:
+                    break
+                parent = parent.parent
+
+    def list_keys(self, bucket: Bucket, prefix: str) -> list[str]:
+        top = self.root / self._names[bucket]
+        keys = []
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in filenames:
+                if name.startswith("."):
+                    continue
+                key = decode_path(Path(dirpath, name).relative_to(top))
+                if key.startswith(prefix):
+                    keys.append(key)
+        return sorted(keys)
+
+    def download_url(self, bucket: Bucket, key: str, ttl: int, content_type: str) -> str | None:
+        return None  # the app serves local bytes itself
+
+    # --- the local stand-in for a presigned POST -------------------------------------------
+
+    def upload_form(self, key: str, ttl: int, max_bytes: int) -> UploadForm:
+        policy = json.dumps({"key": key, "expires": time.time() + ttl, "max_bytes": max_bytes})
+        encoded = base64.b64encode(policy.encode()).decode()
+        return UploadForm(
+            url=LOCAL_UPLOAD_PATH,
+            fields={"key": key, "policy": encoded, "signature": self._sign(encoded)},
+        )
+
+    def check_upload(self, fields: Mapping[str, str]) -> UploadPolicy:
+        """The policy of a signed form, if the signature is good and it has not expired."""
+        encoded = fields.get("policy", "")
+        if not hmac.compare_digest(self._sign(encoded), fields.get("signature", "")):
+            raise UploadDenied("the upload form's signature does not match its policy")
+        raw = json.loads(base64.b64decode(encoded))
+        policy = UploadPolicy(key=raw["key"], expires=raw["expires"], max_bytes=raw["max_bytes"])
+        if fields.get("key") != policy.key:
+            raise UploadDenied("the key field differs from the signed policy")
+        if time.time() > policy.expires:
+            raise UploadDenied("the upload form has expired; ask POST /uploads for a new one")
+        return policy
+
+    def _sign(self, encoded_policy: str) -> str:
+        return hmac.new(self._secret, encoded_policy.encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,162 @@
+"""Storage on S3 through boto3.
+
+The client uses botocore's `standard` retry mode (exponential backoff with jitter on throttling,
+5xx and connection errors). What still fails after those retries becomes a StorageError;
+`transient` tells the caller that trying again later may work, which on the events route
+means failing the invocation so Lambda retries the S3 event.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from functools import cached_property
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from prism.storage.base import Bucket, ObjectInfo, StorageError, UploadForm
+
+S3Client = Any  # boto3 clients are generated at runtime; no static type to name
+
+_MISSING = {"404", "NoSuchKey", "NotFound"}
+# Error codes S3 documents as retryable, besides any 5xx.
+_TRANSIENT = {
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "RequestTimeout",
+    "RequestTimeTooSkewed",
+    "InternalError",
+    "ServiceUnavailable",
+    "503",
+    "500",
+}
+
+
+def default_client() -> S3Client:
+    # boto3 and botocore.config load here, on first use: ~300 ms that start-up skips.
+    import boto3
+    from botocore.config import Config
+
+    # Region and any endpoint override (AWS_ENDPOINT_URL_S3) come from the environment.
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 5},
+        signature_version="s3v4",
+        connect_timeout=5,
+        read_timeout=30,
+    )
+    return boto3.client("s3", config=config)
+
+
+def _error(action: str, key: str, exc: Exception) -> StorageError:
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        transient = code in _TRANSIENT or status >= 500
+        return StorageError(f"S3 {action} {key!r} failed: {code or status}", transient=transient)
+    # BotoCoreError: connection refused/reset, timeouts, and the like.
+    return StorageError(f"S3 {action} {key!r} failed: {type(exc).__name__}", transient=True)
+
+
+def _read[T](action: str, key: str, call: Callable[[], T]) -> T | None:
+    """Run one S3 read: None when the key is not there, a StorageError for any other failure."""
+    try:
+        return call()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in _MISSING:
+            return None
+        raise _error(action, key, exc) from exc
+    except BotoCoreError as exc:
+        raise _error(action, key, exc) from exc
+
+
+class S3Storage:
+    def __init__(self, names: Mapping[Bucket, str], client: S3Client | None = None) -> None:
+        self._names = dict(names)
+        self._given_client = client
+        self._lock = threading.Lock()
+
+    @cached_property
+    def _client(self) -> S3Client:
+        # Made on first use, not at start-up: creating a boto3 client takes a few hundred ms
+        # that the adapter's readiness check (/healthz) should not wait for.
+        with self._lock:  # boto3's default session is not safe to share while creating
+            return self._given_client if self._given_client is not None else default_client()
+
+    def bucket_name(self, bucket: Bucket) -> str:
+        return self._names[bucket]
+
+    def put(self, bucket: Bucket, key: str, data: bytes, content_type: str) -> str:
+        try:
+            response = self._client.put_object(
+                Bucket=self._names[bucket], Key=key, Body=data, ContentType=content_type
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _error("put", key, exc) from exc
+        return response["ETag"].strip('"')
+
+    def get(self, bucket: Bucket, key: str) -> bytes | None:
+        name = self._names[bucket]
+        # The body is read inside the call: a connection lost mid-read is a storage error too.
+        return _read(
+            "get", key, lambda: self._client.get_object(Bucket=name, Key=key)["Body"].read()
+        )
+
+    def head(self, bucket: Bucket, key: str) -> ObjectInfo | None:
+        name = self._names[bucket]
+        response = _read("head", key, lambda: self._client.head_object(Bucket=name, Key=key))
+        if response is None:
+            return None
+        return ObjectInfo(size=response["ContentLength"], etag=response["ETag"].strip('"'))
+
+    def delete(self, bucket: Bucket, keys: Iterable[str]) -> None:
+        pending = list(keys)
+        while pending:
+            batch, pending = pending[:1000], pending[1000:]  # DeleteObjects takes up to 1000
+            try:
+                response = self._client.delete_objects(
+                    Bucket=self._names[bucket],
+                    Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
+                )
+            except (ClientError, BotoCoreError) as exc:
+                raise _error("delete", batch[0], exc) from exc
+            errors = response.get("Errors") or []
+            if errors:
+                first = errors[0]
+                raise StorageError(
+                    f"S3 delete {first.get('Key')!r} failed: {first.get('Code')}",
+                    transient=first.get("Code") in _TRANSIENT,
+                )
+
+    def list_keys(self, bucket: Bucket, prefix: str) -> list[str]:
+        keys: list[str] = []
+        try:
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self._names[bucket], Prefix=prefix
+            )
+            for page in pages:
+                keys.extend(item["Key"] for item in page.get("Contents", []))
+        except (ClientError, BotoCoreError) as exc:
+            raise _error("list", prefix, exc) from exc
+        return sorted(keys)
+
+    def download_url(self, bucket: Bucket, key: str, ttl: int, content_type: str) -> str | None:
+        # Signing is local computation: no request is made here.
+        return self._client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self._names[bucket], "Key": key, "ResponseContentType": content_type},
+            ExpiresIn=ttl,
+        )
+
+    def upload_form(self, key: str, ttl: int, max_bytes: int) -> UploadForm:
+        post = self._client.generate_presigned_post(
+            Bucket=self._names["uploads"],
+            Key=key,
+            Conditions=[
+                ["content-length-range", 1, max_bytes],
+                ["starts-with", "$Content-Type", "image/"],
+            ],
+            ExpiresIn=ttl,
+        )
+        return UploadForm(url=post["url"], fields=dict(post["fields"]))

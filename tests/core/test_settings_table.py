@@ -1,0 +1,94 @@
+"""The settings table (prism.core.settings.SETTINGS) is the one declaration of every setting:
+the app's Settings, the stack's config parser, the function's environment and the README's
+configuration table must agree with it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from prism.core.limits import Limits
+from prism.core.settings import Settings, load_settings, parse_colour
+from prism.core.settings_table import ENV_VARS, SETTINGS
+from prism_infra.config import KEYS, ConfigError, StackSettings, parse_config
+from prism_infra.environment import function_environment
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+STACK_ROWS = [s for s in SETTINGS if s.stack_key]
+
+
+def _value(settings: object, name: str) -> object:
+    if name in ("max_input_bytes", "max_pixels"):
+        return getattr(settings.limits, name)  # type: ignore[attr-defined]
+    return getattr(settings, name)
+
+
+def test_every_row_names_a_field_of_settings_once() -> None:
+    names = {f.name for f in fields(Settings)} | {f.name for f in fields(Limits)}
+    assert [s.field for s in SETTINGS if s.field not in names] == []
+    assert len({s.env for s in SETTINGS}) == len(SETTINGS)
+    assert list(ENV_VARS) == [s.env for s in SETTINGS]
+
+
+def test_the_settings_class_defaults_are_the_tables() -> None:
+    declared = {f.name: f.default for f in fields(Settings)} | {
+        f.name: f.default for f in fields(Limits)
+    }
+    for row in SETTINGS:
+        if row.kind in ("int", "str", "variants") and row.default is not None:
+            assert declared[row.field] == row.default, row.env
+
+
+def test_defaults_are_the_tables() -> None:
+    app = load_settings({"PRISM_STORAGE": "s3"} | {n: "b" for n in _buckets()})
+    for row in SETTINGS:
+        if row.kind in ("int", "variants") or row.field in ("uploads_prefix", "log_level"):
+            assert _value(app, row.field) == row.default, row.env
+
+
+@pytest.mark.parametrize("row", STACK_ROWS, ids=lambda r: r.stack_key)
+def test_the_stack_knows_the_key_and_shares_the_default(row) -> None:
+    assert row.stack_key in KEYS
+    assert _value(StackSettings(), row.field) == row.default
+
+
+@pytest.mark.parametrize("row", [r for r in STACK_ROWS if r.bounds], ids=lambda r: r.stack_key)
+def test_the_stack_accepts_nothing_the_app_refuses(row) -> None:
+    lo, hi = row.bounds
+    for outside in (lo - 1, hi + 1):
+        with pytest.raises(ConfigError):
+            parse_config({row.stack_key: outside})
+
+
+def test_the_function_environment_sets_only_table_variables_and_the_app_reads_them_back() -> None:
+    stack = parse_config({"maxPixels": 40_000_000, "uploadUrlTtl": 120, "logLevel": "debug"})
+    env = function_environment(stack, uploads_bucket="u", processed_bucket="p", rejected_bucket="r")
+    prism_vars = {k for k in env if k.startswith("PRISM_")}
+    assert prism_vars <= set(ENV_VARS)
+    assert {r.env for r in STACK_ROWS} <= prism_vars
+    app = load_settings(env)
+    for row in STACK_ROWS:
+        stack_value = _value(stack, row.field)
+        if row.kind == "colour":  # the stack keeps the text, the app the parsed colour
+            assert app.background == parse_colour(stack_value)
+        else:
+            assert _value(app, row.field) == stack_value, row.env
+
+
+def test_readme_table_lists_every_variable_with_its_default() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("<!-- section:configuration") :]
+    rows = dict(re.findall(r"^\| `(PRISM_[A-Z_]+)` \| ([^|]+) \|", section, re.MULTILINE))
+    assert set(rows) == set(ENV_VARS)
+    for row in SETTINGS:
+        if row.kind in ("int", "str", "colour", "choice") and row.default is not None:
+            documented = rows[row.env].strip()
+            if documented.startswith("`"):
+                assert documented == f"`{row.default}`", row.env
+
+
+def _buckets() -> tuple[str, ...]:
+    return ("PRISM_UPLOADS_BUCKET", "PRISM_PROCESSED_BUCKET", "PRISM_REJECTED_BUCKET")
