@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from infra_mocks import ACCOUNT, DISTRIBUTION_ID, REGION, Registered, Stack, run_stack
 
+from prism.core.settings import load_settings
+from prism.core.settings_table import ENV_VARS
 from prism_infra.config import parse_config
 
 DIST = "aws:cloudfront/distribution:Distribution"
@@ -348,6 +350,15 @@ def test_upload_function_may_invalidate_this_distribution_only(on: Stack) -> Non
     env = on.one(FUNCTION, "function-function").inputs["environment"]["variables"]
     assert env["PRISM_CDN_DISTRIBUTION_ID"] == DISTRIBUTION_ID
     assert env["PRISM_CDN_URL"] == "https://d111111abcdef8.cloudfront.net"
+    # the app reads them back (and only variables it knows are set)
+    app = load_settings({**env, "AWS_LAMBDA_FUNCTION_NAME": "prism-prod"})
+    assert app.cdn_distribution_id == DISTRIBUTION_ID
+    assert app.cdn_url == "https://d111111abcdef8.cloudfront.net"
+    assert {k for k in env if k.startswith("PRISM_")} <= set(ENV_VARS)
+    origin = on.one(FUNCTION, "cdn-origin-function").inputs["environment"]["variables"]
+    assert (
+        load_settings({**origin, "AWS_LAMBDA_FUNCTION_NAME": "prism-prod-origin"}).storage == "s3"
+    )
     assert on.depends_on(on.one(FUNCTION, "function-function"), on.one(DIST))
 
 

@@ -32,6 +32,8 @@ PERMISSION = "aws:lambda/permission:Permission"
 FUNCTION = "aws:lambda/function:Function"
 #: Set only with functionUrlAuth NONE: where the function reads its API keys.
 PUBLIC_URL_ONLY = {"PRISM_API_KEYS_SECRET_ARN", "PRISM_API_KEYS_SECRET_VERSION"}
+#: Set only with the CDN on (test_infra_cdn.py): its distribution and public URL.
+CDN_ONLY = {"PRISM_CDN_DISTRIBUTION_ID", "PRISM_CDN_URL"}
 
 
 @pytest.fixture(scope="module")
@@ -289,7 +291,7 @@ def test_environment_is_exactly_what_the_app_reads(default: Stack) -> None:
     # "exactly": everything the app reads except what only local storage or a public URL uses
     local_only = {k for k, doc in ENV_VARS.items() if doc.startswith("local storage only")}
     assert local_only, "the contract marks PRISM_DATA_DIR as local-only"
-    assert app_vars == set(ENV_VARS) - local_only - PUBLIC_URL_ONLY
+    assert app_vars == set(ENV_VARS) - local_only - PUBLIC_URL_ONLY - CDN_ONLY
     # the rest belongs to the Lambda Web Adapter and Powertools, nothing else
     others = set(env) - app_vars
     assert others == set(ADAPTER_ENV) | {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}

@@ -47,6 +47,9 @@ class Settings:
     max_request_bytes: int = 4_500_000
     api_keys_secret_arn: str | None = None
     api_keys_secret_version: str | None = None
+    #: Behind CloudFront: the distribution to invalidate, and its public base URL.
+    cdn_distribution_id: str | None = None
+    cdn_url: str | None = None
 
 
 def bounded_int(name: str, raw: object, lo: int, hi: int) -> int:
@@ -146,7 +149,27 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_request_bytes=_int(env, "PRISM_MAX_REQUEST_BYTES"),
         api_keys_secret_arn=_secret_arn(env.get("PRISM_API_KEYS_SECRET_ARN")),
         api_keys_secret_version=env.get("PRISM_API_KEYS_SECRET_VERSION") or None,
+        cdn_distribution_id=_distribution_id(env.get("PRISM_CDN_DISTRIBUTION_ID")),
+        cdn_url=_cdn_url(env.get("PRISM_CDN_URL")),
     )
+
+
+_DISTRIBUTION_ID = re.compile(r"[A-Z0-9]{1,64}")
+_CDN_URL = re.compile(r"https://[A-Za-z0-9.-]+(:\d{1,5})?")
+
+
+def _distribution_id(raw: str | None) -> str | None:
+    if raw and not _DISTRIBUTION_ID.fullmatch(raw):
+        raise SettingsError(f"PRISM_CDN_DISTRIBUTION_ID must be a CloudFront id, got {raw!r}")
+    return raw or None
+
+
+def _cdn_url(raw: str | None) -> str | None:
+    """`https://host[:port]`, no path: manifests append `/images/<id>/<variant>`."""
+    value = (raw or "").rstrip("/")
+    if value and not _CDN_URL.fullmatch(value):
+        raise SettingsError(f"PRISM_CDN_URL must look like https://img.example.com, got {raw!r}")
+    return value or None
 
 
 def _secret_arn(raw: str | None) -> str | None:

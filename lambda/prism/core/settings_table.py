@@ -167,6 +167,20 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "public URL (NONE auth) only: the secret version to read (default: the current one).",
     ),
+    Setting(
+        "PRISM_CDN_DISTRIBUTION_ID",
+        "cdn_distribution_id",
+        "str",
+        None,
+        "behind the CDN only: the CloudFront distribution DELETE /images/{id} invalidates.",
+    ),
+    Setting(
+        "PRISM_CDN_URL",
+        "cdn_url",
+        "str",
+        None,
+        "behind the CDN only: its public base URL (https://...), used for manifests' URLs.",
+    ),
 )
 BY_ENV: dict[str, Setting] = {s.env: s for s in SETTINGS}
 #: Every variable the app reads, with what it means. On Lambda the stack sets the

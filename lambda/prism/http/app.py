@@ -18,6 +18,7 @@ from prism.http.dependencies import Services, open_storage
 from prism.http.routers import docs, events, health, images, local_uploads, uploads
 from prism.service.processing import Ingestor
 from prism.storage.base import Storage
+from prism.storage.edge_cache import open_edge_cache
 from prism.storage.local import LocalStorage
 
 
@@ -47,7 +48,13 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
         redoc_url=None,
     )
     app.state.services = Services(
-        settings, storage, telemetry, Ingestor(storage, settings, telemetry), keys, local
+        settings,
+        storage,
+        telemetry,
+        Ingestor(storage, settings, telemetry),
+        keys,
+        local,
+        open_edge_cache(settings.cdn_distribution_id),
     )
     # The two parts tests and workers reach for, by their plain names.
     app.state.settings = settings
