@@ -101,6 +101,9 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("post", "/events", "400"): lambda c: c.local.post(
         "/events", json={"nope": 1}, headers=pass_through_headers()
     ),
+    ("post", "/events", "413"): lambda c: c.local.post(
+        "/events", content=b" " * (2 * 1024 * 1024), headers=pass_through_headers()
+    ),
     ("post", "/events", "403"): lambda c: c.local.post(
         "/events",
         json=_event("uploads"),

@@ -194,7 +194,13 @@ def test_events_refuse_requests_without_adapter_header_on_s3(
     assert_problem(s3_client.post("/events", json={"Records": []}), 403, "forbidden")
     response = s3_client.post("/events", json={"Records": []}, headers=pass_through_headers())
     assert response.status_code == 200
-    assert response.json() == {"processed": [], "rejected": [], "missing": [], "ignored": 0}
+    assert response.json() == {
+        "processed": [],
+        "rejected": [],
+        "missing": [],
+        "ignored": 0,
+        "failed": [],
+    }
 
 
 def test_malformed_events_are_400(client: TestClient) -> None:

@@ -203,6 +203,67 @@ def crash_and_order() -> str:
     return "\n\n".join(parts)
 
 
+def round_two() -> str:
+    """Issue 17's findings after their fixes, beside what the attack measured before."""
+    rows = []
+    race = load("delete_race")
+    if race:
+        rows.append(
+            [
+                "DELETE racing the processing of the same image",
+                f"{counts(race['interleavings'])} interleavings: image gone, nothing left",
+                "3 of 26 runs left a manifest on missing variants",
+            ]
+        )
+    frames = load("frame_cap")
+    if frames:
+        times = " / ".join(f"{frames[n]['seconds']:.2f}" for n in ("35000", "70000", "175000"))
+        rows.append(
+            ["TIFF with 35k / 70k / 175k IFDs", f"{times} s, too_large", "6.9 / 25 / 149 s"]
+        )
+        rows.append(
+            [
+                f"TIFF at the cap ({frames['at_cap']['frames']} frames)",
+                f"{frames['at_cap']['seconds']:.2f} s, processed",
+                "-",
+            ]
+        )
+    for name, label in (("bounded_serve_6mp", "6 MP"), ("bounded_serve_50mp", "50 MP")):
+        found = load(name)
+        if found:
+            peak = found.get("eight_concurrent_peak_rss_mb")
+            rows.append(
+                [
+                    f"8 concurrent {label} uploads (PRISM_MEMORY_MB={found['memory_mb']})",
+                    f"+{found['eight_concurrent_mb']} MB peak RSS (one alone +{found['single_mb']}"
+                    f" MB){f', {peak} MB in all' if peak else ''}; {counts(_tally(found))}",
+                    "3.97 GB RSS for 50 MP" if label == "50 MP" else "+1114 MB (failing-first run)",
+                ]
+            )
+    slow = load("slow_clients")
+    if slow:
+        rows.append(
+            [
+                f"{slow['sockets']} slow clients, 256-fd limit",
+                f"all closed, /healthz answered, {slow['log_lines']} log lines",
+                "/healthz timed out; 245,602 traceback lines in 10 s",
+            ]
+        )
+    if not rows:
+        return ""
+    stamp = ", ".join(
+        f"{n} {d['measured_at']}"
+        for n in ("delete_race", "frame_cap", "bounded_serve_50mp")
+        if (d := load(n))
+    )
+    return table(["case", "after the fix", "before"], rows) + f"\n\nMeasured: {stamp}."
+
+
+def _tally(found: dict[str, Any]) -> dict[str, int]:
+    statuses = found.get("statuses", [])
+    return {str(s): statuses.count(s) for s in sorted(set(statuses))}
+
+
 def render() -> str:
     return "\n\n".join(
         [
@@ -213,6 +274,7 @@ def render() -> str:
             "### Load\n\n" + load_section(),
             "### Storage faults\n\n" + faults(),
             "### Crashes and event order\n\n" + crash_and_order(),
+            "### Round 2: deletes, poison events, frames, bounded serve\n\n" + round_two(),
             END,
         ]
     )

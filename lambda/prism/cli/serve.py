@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from pathlib import Path
 
 from prism.core.settings import SettingsError, load_settings
@@ -24,8 +25,26 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from prism.http.app import create_app
+    from prism.service.recovery import recover
 
     app = create_app(settings)
+    services = app.state.services
+    # Beside the server, not before it: /healthz answers while old uploads are processed.
+    threading.Thread(
+        target=recover,
+        args=(services.ingestor, services.storage, settings),
+        name="prism-recover",
+        daemon=True,
+    ).start()
     print(f"prism: serving on http://{args.host}:{args.port} with data in {data_dir}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
+    from prism.cli.server import bounded_protocol, raise_fd_limit
+
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level.lower(),
+        http=bounded_protocol(raise_fd_limit()),
+        timeout_keep_alive=5,
+    )
     return 0

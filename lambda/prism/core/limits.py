@@ -35,3 +35,7 @@ class Limits:
     #: Largest image accepted, in pixels (width x height), checked per frame from the header.
     #: 50 MP covers 48 MP phone sensors; see peak_memory_mb() for what it costs in memory.
     max_pixels: int = 50_000_000
+    #: Most frames (pages, animation frames) a file may have. Only the first is used, but
+    #: counting them costs time (TIFF's IFD chain), so files past this are refused as
+    #: too_large before any per-frame work.
+    max_frames: int = 1000

@@ -45,6 +45,7 @@ class Settings:
     events_path: str = EVENTS_PATH
     log_level: str = "INFO"
     max_request_bytes: int = 4_500_000
+    memory_mb: int = 2048
     api_keys_secret_arn: str | None = None
     api_keys_secret_version: str | None = None
     #: Behind CloudFront: the distribution to invalidate, and its public base URL.
@@ -147,6 +148,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         events_path=events_path,
         log_level=level,
         max_request_bytes=_int(env, "PRISM_MAX_REQUEST_BYTES"),
+        # Lambda states the function's memory itself; an explicit setting wins.
+        memory_mb=_int(
+            {
+                "PRISM_MEMORY_MB": env.get("PRISM_MEMORY_MB")
+                or env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
+            },
+            "PRISM_MEMORY_MB",
+        ),
         api_keys_secret_arn=_secret_arn(env.get("PRISM_API_KEYS_SECRET_ARN")),
         api_keys_secret_version=env.get("PRISM_API_KEYS_SECRET_VERSION") or None,
         cdn_distribution_id=_distribution_id(env.get("PRISM_CDN_DISTRIBUTION_ID")),

@@ -112,6 +112,16 @@ SETTINGS: tuple[Setting, ...] = (
         bounds=(1, 2**31),
     ),
     Setting(
+        "PRISM_MEMORY_MB",
+        "memory_mb",
+        "int",
+        2048,
+        "local storage only: memory (MB) images are admitted against; several are processed"
+        " at once only while their modelled peaks fit (default 2048; on Lambda the function's"
+        " own memory size, AWS_LAMBDA_FUNCTION_MEMORY_SIZE).",
+        bounds=(128, 1_048_576),
+    ),
+    Setting(
         "PRISM_UPLOAD_URL_TTL",
         "upload_url_ttl",
         "int",

@@ -18,7 +18,9 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -30,7 +32,33 @@ _reading = threading.local()
 
 
 class ApiKeyError(Exception):
-    """The keys cannot be read or make no sense. The message never holds secret text."""
+    """The keys cannot be read or make no sense. The message never holds secret text.
+
+    `permanent`: retrying will not help until someone fixes the configuration (no such
+    secret, no permission, not the expected JSON). `retry_after`: seconds until the store
+    tries to read the secret again."""
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+#: Secrets Manager error codes no retry can fix (docs: GetSecretValue, "Errors").
+PERMANENT_CODES = frozenset(
+    {
+        "ResourceNotFoundException",
+        "AccessDeniedException",
+        "AccessDenied",
+        "InvalidParameterException",
+        "InvalidRequestException",
+        "ValidationException",
+        "DecryptionFailure",
+        "UnrecognizedClientException",
+    }
+)
+#: A failed read is tried again after 1 s, then 2, 4, ... up to this (seconds).
+MAX_BACKOFF_S = 60
 
 
 def encode_keys(keys: Iterable[str]) -> str:
@@ -42,12 +70,13 @@ def decode_keys(text: str) -> tuple[str, ...]:
     try:
         document = json.loads(text)
     except ValueError:
-        raise ApiKeyError("the API keys secret is not JSON") from None
+        raise ApiKeyError("the API keys secret is not JSON", permanent=True) from None
     keys = document.get(SECRET_FIELD) if isinstance(document, dict) else None
     if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
         raise ApiKeyError(
             f'the API keys secret must be a JSON object {{"{SECRET_FIELD}": [...]}} '
-            "with at least one non-empty key"
+            "with at least one non-empty key",
+            permanent=True,
         )
     return tuple(keys)
 
@@ -57,12 +86,23 @@ def _digest(value: str) -> bytes:
 
 
 class KeyStore:
-    """Loads the keys on first use, once, and keeps their digests for the process's life."""
+    """Loads the keys on first use, once, and keeps their digests for the process's life.
 
-    def __init__(self, load: Callable[[], Sequence[str]]) -> None:
+    A failed read is not repeated by every request: until its backoff (1 s, doubling up to
+    MAX_BACKOFF_S) has passed, requests get the same error without a call to the secret
+    store. Each real failure is logged once, with its cause (never secret text).
+    """
+
+    def __init__(
+        self, load: Callable[[], Sequence[str]], clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._load = load
+        self._clock = clock
         self._digests: tuple[bytes, ...] | None = None
         self._lock = threading.Lock()
+        self._failure: ApiKeyError | None = None
+        self._failures = 0
+        self._retry_at = 0.0
 
     @property
     def loaded(self) -> bool:
@@ -72,8 +112,32 @@ class KeyStore:
         if self._digests is None:
             with self._lock:
                 if self._digests is None:
-                    self._digests = tuple(_digest(key) for key in self._load())
+                    self._digests = self._read()
         return self._digests
+
+    def _read(self) -> tuple[bytes, ...]:
+        now = self._clock()
+        if self._failure is not None and now < self._retry_at:
+            raise self._again(now)
+        try:
+            digests = tuple(_digest(key) for key in self._load())
+        except ApiKeyError as exc:
+            self._failures += 1
+            self._failure = exc
+            self._retry_at = now + min(MAX_BACKOFF_S, 2 ** (self._failures - 1))
+            logger.error(
+                "API keys unavailable: %s",
+                exc,
+                extra={"permanent": exc.permanent, "attempt": self._failures},
+            )
+            raise self._again(now) from None
+        self._failure = None
+        return digests
+
+    def _again(self, now: float) -> ApiKeyError:
+        assert self._failure is not None
+        wait = max(1, math.ceil(self._retry_at - now))
+        return ApiKeyError(str(self._failure), permanent=self._failure.permanent, retry_after=wait)
 
     def accepts(self, candidate: str | None) -> bool:
         """Whether `candidate` is one of the keys, in time independent of which (or none)."""
@@ -117,8 +181,10 @@ def secrets_manager_loader(
         try:
             response = (client or boto3.client("secretsmanager")).get_secret_value(**request)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "error")
-            raise ApiKeyError(f"cannot read the API keys secret: {code}") from None
+            code = str(exc.response.get("Error", {}).get("Code", "error"))
+            raise ApiKeyError(
+                f"cannot read the API keys secret: {code}", permanent=code in PERMANENT_CODES
+            ) from None
         except BotoCoreError as exc:
             raise ApiKeyError(f"cannot read the API keys secret: {type(exc).__name__}") from None
         finally:

@@ -10,10 +10,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from prism import __version__
+from prism.core import log_filters
 from prism.core.settings import Settings, load_settings
 from prism.core.telemetry import Telemetry
 from prism.http import problems
 from prism.http.api_keys import KeyStore, secrets_manager_loader
+from prism.http.bound_host import BoundHost
+from prism.http.deadline import InvocationDeadline
 from prism.http.dependencies import Services, open_storage
 from prism.http.routers import docs, events, health, images, local_uploads, uploads
 from prism.service.processing import Ingestor
@@ -24,6 +27,7 @@ from prism.storage.local import LocalStorage
 
 def create_app(settings: Settings | None = None, *, storage: Storage | None = None) -> FastAPI:
     settings = settings if settings is not None else load_settings()
+    log_filters.install()  # no credentials in access logs; floods of one error throttled
     storage = storage if storage is not None else open_storage(settings)
     telemetry = Telemetry(settings.log_level)
     keys = None
@@ -65,6 +69,8 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     app.include_router(uploads.router)
     app.include_router(events.events_router(settings))
     app.include_router(docs.router)
+    app.add_middleware(InvocationDeadline)
     if local:
         app.include_router(local_uploads.router)
+        app.add_middleware(BoundHost)
     return app

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartParser
+from starlette.requests import ClientDisconnect
 
 from prism.http.problems import ProblemError
 
@@ -18,15 +19,32 @@ async def read_capped(request: Request, cap: int, too_big: str) -> bytes:
         raise ProblemError(413, too_big, code="request_too_large")
     chunks: list[bytes] = []
     total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > cap:
-            raise ProblemError(413, too_big, code="request_too_large")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > cap:
+                raise ProblemError(413, too_big, code="request_too_large")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The client went away mid-body (or was timed out): nobody hears the answer, and
+        # it is no fault of ours to log a traceback about.
+        raise ProblemError(
+            400, "the client disconnected mid-body", code="incomplete_body"
+        ) from None
     return b"".join(chunks)
 
 
-async def parse_multipart(request: Request, body: bytes) -> dict[str, str | UploadFile]:
+def media_type(request: Request) -> str:
+    """The request's media type, lower-cased and without parameters (RFC 9110: media types
+    are case-insensitive)."""
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+async def parse_multipart_items(
+    request: Request, body: bytes
+) -> list[tuple[str, str | UploadFile]]:
+    """Every part of a multipart/form-data body, in order, repeats included."""
+
     async def once() -> AsyncIterator[bytes]:
         yield body
 
@@ -36,4 +54,8 @@ async def parse_multipart(request: Request, body: bytes) -> dict[str, str | Uplo
         raise ProblemError(
             400, f"malformed multipart/form-data body: {exc}", code="bad_form"
         ) from None
-    return dict(form.items())
+    return form.multi_items()
+
+
+async def parse_multipart(request: Request, body: bytes) -> dict[str, str | UploadFile]:
+    return dict(await parse_multipart_items(request, body))

@@ -96,12 +96,20 @@ async def require_api_key(request: Request) -> None:
             await run_in_threadpool(store.digests)
         accepted = store.accepts(request.headers.get(HEADER))
     except ApiKeyError as exc:
-        logger.error("API keys unavailable", extra={"error": str(exc)})
+        # The store logged the cause when the read failed; no line per request here.
+        if exc.permanent:
+            raise ProblemError(
+                503,
+                f"the API keys are misconfigured ({exc}); this will not fix itself: the "
+                "operator must correct the secret or its permissions",
+                code="keys_misconfigured",
+                headers={"Retry-After": str(exc.retry_after)},
+            ) from None
         raise ProblemError(
             503,
             "the API keys cannot be read right now; try again shortly",
             code="keys_unavailable",
-            headers={"Retry-After": "2"},
+            headers={"Retry-After": str(exc.retry_after)},
         ) from None
     if accepted:
         return

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -20,10 +21,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from prism.core.errors import ImageRejected
+from prism.service.admission import Overloaded
 from prism.storage.base import StorageError
 from prism.storage.records import RejectionRecord
 
 PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger("prism.http")
 
 
 class Problem(BaseModel):
@@ -168,6 +171,7 @@ def install(app: FastAPI) -> None:
 
     async def on_storage(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StorageError)
+        logger.warning("storage failed: %s", exc, extra={"path": request.url.path})
         if exc.transient:
             return problem_response(
                 request,
@@ -178,6 +182,16 @@ def install(app: FastAPI) -> None:
             )
         return problem_response(request, 500, "storage failed", code="storage_error")
 
+    async def on_overloaded(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Overloaded)
+        return problem_response(
+            request,
+            503,
+            "busy processing other images; try again shortly",
+            code="busy",
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(request, 500, "internal error", code="internal")
 
@@ -186,4 +200,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(ImageRejected, on_rejected)
     app.add_exception_handler(StorageError, on_storage)
+    app.add_exception_handler(Overloaded, on_overloaded)
     app.add_exception_handler(Exception, on_crash)

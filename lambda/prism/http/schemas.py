@@ -71,11 +71,23 @@ class EventRejection(BaseModel):
     reason: str
 
 
+class EventFailure(BaseModel):
+    key: str = Field(description="the record's object key (non-UTF-8 parts escaped)")
+    reason: str
+
+
 class EventResult(BaseModel):
     processed: list[str] = Field(description="image ids processed (or already processed)")
     rejected: list[EventRejection]
     missing: list[str] = Field(description="image ids whose upload had been deleted already")
-    ignored: int = Field(description="records for other buckets, prefixes or event types")
+    ignored: int = Field(
+        description="records for other buckets, prefixes or event types, folder markers, "
+        "and repeats of a record in the same event"
+    )
+    failed: list[EventFailure] = Field(
+        default_factory=list,
+        description="records that can never be processed (not retried), and why",
+    )
 
 
 def manifest_view(record: ManifestRecord, variant_url: Callable[[str], str]) -> dict[str, Any]:

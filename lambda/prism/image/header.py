@@ -6,6 +6,7 @@ check, and only then (in decode) pixel decoding.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
 import warnings
@@ -15,7 +16,7 @@ from functools import cache
 
 from PIL import Image, UnidentifiedImageError
 
-from prism.core.errors import CorruptImage, TooLarge, UnsupportedFormat
+from prism.core.errors import CorruptImage, ImageRejected, TooLarge, UnsupportedFormat
 from prism.core.limits import Limits
 from prism.image.sniff import ALLOWED, describe, sniff
 
@@ -125,18 +126,67 @@ def open_image(data: bytes, limits: Limits) -> Image.Image:
     return im
 
 
-def count_frames(im: Image.Image) -> int:
+def declared_pixels(data: bytes, limits: Limits) -> int:
+    """Pixels of the first frame, from the header alone; 0 for a file the pipeline will
+    refuse anyway (it says why)."""
     try:
-        return int(getattr(im, "n_frames", 1))
+        with open_image(data, limits) as im:
+            return im.width * im.height
+    except ImageRejected:
+        return 0
+
+
+def _walk_frames(im: Image.Image, stop: int) -> int:
+    """Frames counted by seeking, up to `stop`; a broken later frame ends the count (only the
+    first frame is used)."""
+    frames = 1
+    try:
+        while frames < stop:
+            if im.format == "GIF":
+                # Pillow's own GIF counting parses without decoding; its public seek() would
+                # decode every frame on the way.
+                im._seek(frames, False)  # type: ignore[attr-defined]
+            else:
+                im.seek(frames)
+            frames += 1
+    except EOFError:
+        pass
     except DECODE_ERRORS:
-        return 1  # only the first frame is used; a broken later frame does not matter
+        pass
+    finally:
+        with contextlib.suppress(*DECODE_ERRORS):  # frame 0 was readable a moment ago
+            im.seek(0)
+    return frames
 
 
-def read_header(im: Image.Image) -> Header:
+def count_frames(im: Image.Image, limits: Limits) -> int:
+    """Frames in the file, refusing (TooLarge) more than `limits.max_frames` before any
+    per-frame work. GIF and TIFF are counted by walking their frames, stopping one past the
+    cap (Pillow's own TIFF count is quadratic in the frames); the other formats state their
+    count in a header (PNG's acTL, WebP's and HEIF's containers, MPO's index)."""
+    fmt = im.format or "?"
+    if fmt in ("GIF", "TIFF"):
+        if not getattr(im, "is_animated", False):
+            return 1
+        frames = _walk_frames(im, limits.max_frames + 1)
+    else:
+        try:
+            frames = int(getattr(im, "n_frames", 1))
+        except DECODE_ERRORS:
+            frames = 1
+    if frames > limits.max_frames:
+        raise TooLarge(
+            f"the file has more than {limits.max_frames:,} frames, the most accepted",
+            detected_format=fmt,
+        )
+    return frames
+
+
+def read_header(im: Image.Image, limits: Limits) -> Header:
     """The header of an opened, not yet loaded image. Frames are counted now: counting seeks,
     and seeking drops loaded pixels. The orientation is read here only where it precedes the
     pixels (JPEG's APP1); elsewhere it is 1 until decode() has read the whole file."""
     fmt = im.format or "?"
-    frames = count_frames(im)
+    frames = count_frames(im, limits)
     orientation = read_orientation(im) if fmt in ("JPEG", "MPO") else 1
     return Header(fmt, im.size, im.mode, orientation, frames)

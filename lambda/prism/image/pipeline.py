@@ -79,7 +79,7 @@ def make_variants(
     im = open_image(data, limits)
     fmt = im.format or "?"
     with _rejecting(im, limits, fmt, "data is corrupt or truncated"):
-        ready = prepare(read_header(im), specs)
+        ready = prepare(read_header(im, limits), specs)
         ready = ready.with_orientation(decode(im, ready.draft))
         base = orient(to_srgb8(im), ready.header.orientation)
     if base is not im:

@@ -41,9 +41,12 @@ def delete_image(storage: Storage, settings: Settings, image_id: str) -> bool:
     processed = storage.list_keys("processed", image_folder(image_id))
     if found.state == "unknown" and not processed:
         return False
-    # Manifest first, so a concurrent reader never sees a manifest without its variants.
-    storage.delete("processed", [manifest_key(image_id)])
-    storage.delete("processed", processed)
-    storage.delete("rejected", [rejection_key(image_id)])
+    # The original first: a run processing it checks for it after its commit point and
+    # undoes its own writes if it is gone. Then the manifest, so a concurrent reader never
+    # sees a manifest without its variants; then the folder, listed again now, so variants
+    # a run wrote meanwhile go too.
     storage.delete("uploads", sorted(originals))
+    storage.delete("processed", [manifest_key(image_id)])
+    storage.delete("processed", storage.list_keys("processed", image_folder(image_id)))
+    storage.delete("rejected", [rejection_key(image_id)])
     return True

@@ -1,6 +1,10 @@
 """S3 notification events: read the records Prism acts on, and build events in AWS's shape.
 
-Pure functions. S3 puts object keys into notifications form-encoded ("red flower.jpg" arrives
+Pure functions. Each record stands alone: one that can never be processed (a folder marker,
+a key that is not UTF-8) is skipped and named, never allowed to fail the others, and a record
+repeated within one event is taken once.
+
+S3 puts object keys into notifications form-encoded ("red flower.jpg" arrives
 as "red+flower.jpg", a literal "+" as "%2B", non-ASCII as UTF-8 percent escapes), so keys are
 decoded with `unquote_plus`, never `unquote`.
 """
@@ -13,9 +17,23 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
+#: An S3 event is a few KB; a body this large is not one, and is refused unread.
+MAX_EVENT_BYTES = 1024 * 1024
+#: S3 sends one record per notification; an event with many more is not from S3, and each
+#: record may cost a download, so the count is capped before any work.
+MAX_RECORDS = 100
+
 
 class MalformedEvent(ValueError):
     """The body is not an S3 notification event at all."""
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A record that can never be processed, and why."""
+
+    key: str  # printable: anything that is not UTF-8 escaped
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,17 +47,41 @@ class S3Object:
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """The records to process, and how many were skipped as not ours."""
+    """The records to process, how many were not ours (or repeats), and those that can never
+    be processed."""
 
     objects: tuple[S3Object, ...]
     ignored: int
+    skipped: tuple[Skipped, ...] = ()
+
+
+def printable(key: str) -> str:
+    return key.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _unusable(key: str) -> str | None:
+    """Why a key can never name an upload Prism processes, or None if it can."""
+    if key.endswith("/"):
+        # What the S3 console's "Create folder" writes: a zero-byte marker, not a file.
+        return "a folder marker (the key ends in '/')"
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the key is not valid UTF-8"
+    return None
 
 
 def select_uploads(event: Any, bucket: str, prefix: str) -> Selection:
     """Pick the ObjectCreated records for `bucket` whose key starts with `prefix`."""
     if not isinstance(event, Mapping) or not isinstance(event.get("Records"), list):
         raise MalformedEvent("expected an S3 notification event: an object with a 'Records' list")
+    if len(event["Records"]) > MAX_RECORDS:
+        raise MalformedEvent(
+            f"{len(event['Records'])} records; an S3 notification carries at most {MAX_RECORDS}"
+        )
     chosen: list[S3Object] = []
+    skipped: list[Skipped] = []
+    seen: set[tuple[str, str, str | None]] = set()
     ignored = 0
     for index, record in enumerate(event["Records"]):
         obj = _read_record(record, index)
@@ -51,8 +93,17 @@ def select_uploads(event: Any, bucket: str, prefix: str) -> Selection:
         ):
             ignored += 1
             continue
-        chosen.append(obj)
-    return Selection(objects=tuple(chosen), ignored=ignored)
+        reason = _unusable(obj.key)
+        if reason is not None and obj.key.endswith("/"):
+            ignored += 1  # a folder is not a file: nothing went wrong
+        elif reason is not None:
+            skipped.append(Skipped(printable(obj.key), reason))
+        elif (obj.bucket, obj.key, obj.etag) in seen:
+            ignored += 1  # the same object twice in one event: once is enough
+        else:
+            seen.add((obj.bucket, obj.key, obj.etag))
+            chosen.append(obj)
+    return Selection(objects=tuple(chosen), ignored=ignored, skipped=tuple(skipped))
 
 
 def _read_record(record: Any, index: int) -> S3Object | None:

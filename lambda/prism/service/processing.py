@@ -8,19 +8,27 @@ Idempotent, because S3 delivers events at least once and Lambda retries failures
 - a manifest (or rejection record) already written for the very same object (same etag) makes
   a re-delivered event a no-op.
 
+A DELETE may run while an upload is processed. It removes the original first, so the original
+is checked again once the manifest (or rejection record) is written: if it is gone, whatever
+this run wrote is removed again and the upload counts as missing. Whatever the interleaving,
+a deleted image stays deleted and no manifest outlives its variants.
+
 A bad file is never lost: the original stays where it was uploaded and a rejection record
 says why. Storage failures propagate as StorageError for the caller to turn into a retry.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from prism.core.errors import ImageRejected, TooLarge
 from prism.core.settings import Settings
 from prism.core.telemetry import Stopwatch, Telemetry
-from prism.storage.base import Storage
+from prism.service.admission import MemoryBudget, Overloaded
+from prism.storage.base import Storage, StorageError
 from prism.storage.layout import (
     image_folder,
     image_id_for_upload,
@@ -87,11 +95,16 @@ def manifest_for(image_id: str, source: SourceRecord, result: VariantSet) -> Man
     )
 
 
+#: How long POST /images waits for memory to process its image before answering 503.
+ADMISSION_WAIT_S = 30.0
+
+
 class Ingestor:
     def __init__(self, storage: Storage, settings: Settings, telemetry: Telemetry) -> None:
         self.storage = storage
         self.settings = settings
         self.telemetry = telemetry
+        self.budget = MemoryBudget(settings.memory_mb)
 
     def handle_upload(self, key: str) -> IngestOutcome:
         """Process the original at `key` in the uploads bucket (the S3-event path)."""
@@ -129,27 +142,46 @@ class Ingestor:
             data = self.storage.get("uploads", key)
         if data is None:
             return IngestOutcome(image_id, "missing")
-        return self._run(image_id, source, data, watch)
+        # An event waits for memory as long as it takes: it has no caller to answer.
+        return self._run(image_id, source, data, watch, wait=None)
 
     def ingest(self, data: bytes, content_type: str) -> IngestOutcome:
-        """Store a new original sent in a request, then process it (POST /images)."""
+        """Store a new original sent in a request, then process it (POST /images).
+
+        Raises TooLarge, storing nothing, for a body over the upload limit."""
+        limit = self.settings.limits.max_input_bytes
+        if len(data) > limit:
+            raise TooLarge(f"the image is {len(data)} bytes; the limit is {limit} bytes")
         image_id = new_image_id()
         key = upload_key(self.settings.uploads_prefix, image_id)
         watch = Stopwatch()
         with watch.stage("store_original"):
             etag = self.storage.put("uploads", key, data, content_type)
-        return self._run(image_id, SourceRecord(key, etag), data, watch)
+        try:
+            return self._run(image_id, SourceRecord(key, etag), data, watch, ADMISSION_WAIT_S)
+        except (StorageError, Overloaded):
+            # The caller learns no id: leave nothing behind that would read 202 forever.
+            with contextlib.suppress(StorageError):
+                self.storage.delete("uploads", [key])
+            raise
 
     def _run(
-        self, image_id: str, source: SourceRecord, data: bytes, watch: Stopwatch
+        self,
+        image_id: str,
+        source: SourceRecord,
+        data: bytes,
+        watch: Stopwatch,
+        wait: float | None,
     ) -> IngestOutcome:
         settings = self.settings
         try:
             # Imported here, not at module load: Pillow, LittleCMS and oxipng are not needed
             # to start the app and answer /healthz (cold start).
+            from prism.image.header import declared_pixels
             from prism.image.pipeline import make_variants
 
-            with watch.stage("process"):
+            pixels = declared_pixels(data, settings.limits)
+            with self.budget.hold(pixels, wait), watch.stage("process"):
                 result = make_variants(
                     data, settings.variants, settings.limits, background=settings.background
                 )
@@ -157,11 +189,17 @@ class Ingestor:
             return self._reject(image_id, source, len(data), error)
 
         manifest = manifest_for(image_id, source, result)
-        with watch.stage("store_variants"):
+        with watch.stage("store_variants"), self._undone_on_failure(image_id):
             for rendered, entry in zip(result.variants, manifest.variants, strict=True):
                 self.storage.put("processed", entry.key, rendered.data, entry.content_type)
-        with watch.stage("store_manifest"):
+        with watch.stage("store_manifest"), self._undone_on_failure(image_id):
+            # Checked before the commit point too, so a deleted image's manifest rarely
+            # appears even for a moment; the check after it is the one that decides.
+            if self._deleted(source):
+                return self._undo(image_id)
             write_manifest(self.storage, manifest)
+            if self._deleted(source):
+                return self._undo(image_id)
         with watch.stage("cleanup"):
             # After the commit point: an earlier rejection, and variants an older spec list
             # made, are now stale.
@@ -187,6 +225,8 @@ class Ingestor:
     ) -> IngestOutcome:
         record = RejectionRecord.of(image_id, source, size, error)
         write_rejection(self.storage, record)
+        if self._deleted(source):
+            return self._undo(image_id)
         # A previous, different upload under this key may have been processed: its manifest
         # goes first, so no manifest ever outlives its variants.
         self.storage.delete("processed", [manifest_key(image_id)])
@@ -195,3 +235,26 @@ class Ingestor:
         )
         self.telemetry.rejected(image_id, reason=error.reason, detail=error.detail, bytes_in=size)
         return IngestOutcome(image_id, "rejected", record, error=error)
+
+    @contextlib.contextmanager
+    def _undone_on_failure(self, image_id: str) -> Iterator[None]:
+        """A storage failure part-way (a full disk) leaves no half-written variants."""
+        try:
+            yield
+        except StorageError:
+            with contextlib.suppress(StorageError):
+                self._undo(image_id)
+            raise
+
+    def _deleted(self, source: SourceRecord) -> bool:
+        """Whether the original went away while this run worked (a DELETE)."""
+        return self.storage.head("uploads", source.key) is None
+
+    def _undo(self, image_id: str) -> IngestOutcome:
+        """Remove what a run wrote for an image deleted meanwhile, manifest first."""
+        self.storage.delete("processed", [manifest_key(image_id)])
+        self.storage.delete(
+            "processed", self.storage.list_keys("processed", image_folder(image_id))
+        )
+        self.storage.delete("rejected", [rejection_key(image_id)])
+        return IngestOutcome(image_id, "missing")

@@ -12,6 +12,7 @@ Uploads use an HMAC-signed policy, the local stand-in for an S3 presigned POST.
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import hmac
 import json
@@ -27,6 +28,21 @@ from urllib.parse import quote, unquote
 from prism.storage.base import BUCKETS, Bucket, ObjectInfo, StorageError, UploadForm
 
 LOCAL_UPLOAD_PATH = "/_local/uploads"
+#: OS errors that say "not now" rather than "never": a full disk or quota, too many open
+#: files, a busy or read-only (remounted after an error) filesystem, I/O trouble.
+_TRANSIENT_ERRNOS = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EMFILE,
+        errno.ENFILE,
+        errno.EAGAIN,
+        errno.EBUSY,
+        errno.EIO,
+        errno.EROFS,
+        errno.ETIMEDOUT,
+    }
+)
 _MAX_NAME = 255
 
 
@@ -65,6 +81,13 @@ def encode_key(key: str) -> Path:
     return Path(*parts)
 
 
+def _failure(action: str, key: str, exc: OSError) -> StorageError:
+    return StorageError(
+        f"cannot {action} {key!r}: {exc.strerror or exc}",
+        transient=exc.errno in _TRANSIENT_ERRNOS,
+    )
+
+
 def decode_path(relative: Path) -> str:
     return "/".join("" if part == "%" else unquote(part) for part in relative.parts)
 
@@ -96,7 +119,7 @@ class LocalStorage:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            raise StorageError(f"cannot write {key!r}: {exc.strerror}", transient=False) from exc
+            raise _failure("write", key, exc) from exc
         return _etag(data)
 
     def get(self, bucket: Bucket, key: str) -> bytes | None:
@@ -105,7 +128,7 @@ class LocalStorage:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
         except OSError as exc:
-            raise StorageError(f"cannot read {key!r}: {exc.strerror}", transient=False) from exc
+            raise _failure("read", key, exc) from exc
 
     def head(self, bucket: Bucket, key: str) -> ObjectInfo | None:
         data = self.get(bucket, key)
@@ -121,6 +144,8 @@ class LocalStorage:
                 path.unlink(missing_ok=True)
             except (NotADirectoryError, IsADirectoryError):
                 continue
+            except OSError as exc:
+                raise _failure("delete", key, exc) from exc
             # Drop emptied folders, as S3 has no folders to leave behind.
             parent = path.parent
             while parent != top and parent.is_relative_to(top):

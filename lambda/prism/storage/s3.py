@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from functools import cached_property
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from prism.core import deadline
 from prism.storage.base import Bucket, ObjectInfo, StorageError, UploadForm
 
 S3Client = Any  # boto3 clients are generated at runtime; no static type to name
@@ -40,11 +43,14 @@ def default_client() -> S3Client:
     from botocore.config import Config
 
     # Region and any endpoint override (AWS_ENDPOINT_URL_S3) come from the environment.
+    # A call that hangs costs at most 4 x (2 s + 10 s) plus backoff, well inside the
+    # function's timeout; within one request the invocation's deadline cuts it shorter
+    # (S3Storage._timed). The read timeout is per socket read, so large bodies still stream.
     config = Config(
-        retries={"mode": "standard", "max_attempts": 5},
+        retries={"mode": "standard", "total_max_attempts": 4},
         signature_version="s3v4",
-        connect_timeout=5,
-        read_timeout=30,
+        connect_timeout=2,
+        read_timeout=10,
     )
     return boto3.client("s3", config=config)
 
@@ -78,6 +84,31 @@ class S3Storage:
         self._lock = threading.Lock()
 
     @cached_property
+    def _pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=16, thread_name_prefix="prism-s3")
+
+    def _timed[T](self, action: str, key: str, call: Callable[[], T]) -> T:
+        """Run one S3 call within the request's remaining time (prism.core.deadline).
+
+        botocore's timeouts are per attempt and fixed per client, so the call runs on a
+        worker thread and is abandoned (answered as a transient failure) when the deadline
+        comes; the worker ends on its own timeouts.
+        """
+        left = deadline.remaining()
+        if left is None:
+            return call()
+        if left <= 0:
+            raise StorageError(f"S3 {action} {key!r}: no time left in the request", transient=True)
+        future = self._pool.submit(call)
+        try:
+            return future.result(timeout=left)
+        except FutureTimeout:
+            raise StorageError(
+                f"S3 {action} {key!r} did not answer in the {left:.1f} s the request had left",
+                transient=True,
+            ) from None
+
+    @cached_property
     def _client(self) -> S3Client:
         # Made on first use, not at start-up: creating a boto3 client takes a few hundred ms
         # that the adapter's readiness check (/healthz) should not wait for.
@@ -89,8 +120,12 @@ class S3Storage:
 
     def put(self, bucket: Bucket, key: str, data: bytes, content_type: str) -> str:
         try:
-            response = self._client.put_object(
-                Bucket=self._names[bucket], Key=key, Body=data, ContentType=content_type
+            response = self._timed(
+                "put",
+                key,
+                lambda: self._client.put_object(
+                    Bucket=self._names[bucket], Key=key, Body=data, ContentType=content_type
+                ),
             )
         except (ClientError, BotoCoreError) as exc:
             raise _error("put", key, exc) from exc
@@ -100,12 +135,22 @@ class S3Storage:
         name = self._names[bucket]
         # The body is read inside the call: a connection lost mid-read is a storage error too.
         return _read(
-            "get", key, lambda: self._client.get_object(Bucket=name, Key=key)["Body"].read()
+            "get",
+            key,
+            lambda: self._timed(
+                "get", key, lambda: self._client.get_object(Bucket=name, Key=key)["Body"].read()
+            ),
         )
 
     def head(self, bucket: Bucket, key: str) -> ObjectInfo | None:
         name = self._names[bucket]
-        response = _read("head", key, lambda: self._client.head_object(Bucket=name, Key=key))
+        response = _read(
+            "head",
+            key,
+            lambda: self._timed(
+                "head", key, lambda: self._client.head_object(Bucket=name, Key=key)
+            ),
+        )
         if response is None:
             return None
         return ObjectInfo(size=response["ContentLength"], etag=response["ETag"].strip('"'))
@@ -115,9 +160,13 @@ class S3Storage:
         while pending:
             batch, pending = pending[:1000], pending[1000:]  # DeleteObjects takes up to 1000
             try:
-                response = self._client.delete_objects(
-                    Bucket=self._names[bucket],
-                    Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
+                response = self._timed(
+                    "delete",
+                    batch[0],
+                    lambda batch=batch: self._client.delete_objects(
+                        Bucket=self._names[bucket],
+                        Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
+                    ),
                 )
             except (ClientError, BotoCoreError) as exc:
                 raise _error("delete", batch[0], exc) from exc
@@ -130,13 +179,14 @@ class S3Storage:
                 )
 
     def list_keys(self, bucket: Bucket, prefix: str) -> list[str]:
-        keys: list[str] = []
-        try:
+        def every_page() -> list[str]:
             pages = self._client.get_paginator("list_objects_v2").paginate(
                 Bucket=self._names[bucket], Prefix=prefix
             )
-            for page in pages:
-                keys.extend(item["Key"] for item in page.get("Contents", []))
+            return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+        try:
+            keys = self._timed("list", prefix, every_page)
         except (ClientError, BotoCoreError) as exc:
             raise _error("list", prefix, exc) from exc
         return sorted(keys)

@@ -99,9 +99,17 @@ def test_a_failed_load_is_not_cached() -> None:
             raise ApiKeyError("cannot read the API keys secret: ThrottlingException")
         return KEYS
 
-    store = KeyStore(flaky)
+    now = [100.0]
+    store = KeyStore(flaky, clock=lambda: now[0])
     with pytest.raises(ApiKeyError):
         store.accepts(KEYS[0])
+    # Within the backoff the failure is answered again without another read...
+    with pytest.raises(ApiKeyError) as again:
+        store.accepts(KEYS[0])
+    assert again.value.retry_after == 1
+    assert len(attempts) == 1
+    # ...and after it the secret is read again, and this time it works.
+    now[0] += 1.0
     assert store.accepts(KEYS[0])
     assert len(attempts) == 2
 

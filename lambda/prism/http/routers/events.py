@@ -14,10 +14,11 @@ from starlette.concurrency import run_in_threadpool
 from prism.core.constants import RETRY_STATUS
 from prism.core.settings import Settings
 from prism.http import dependencies as deps
+from prism.http.bodies import read_capped
 from prism.http.passthrough import is_pass_through
 from prism.http.problems import ProblemError, problem_responses
-from prism.http.schemas import EventRejection, EventResult
-from prism.service.events import MalformedEvent, select_uploads
+from prism.http.schemas import EventFailure, EventRejection, EventResult
+from prism.service.events import MAX_EVENT_BYTES, MalformedEvent, printable, select_uploads
 from prism.storage.base import StorageError
 from prism.storage.records import RejectionRecord
 
@@ -42,9 +43,11 @@ def events_router(settings: Settings) -> APIRouter:
         responses=problem_responses(
             400,
             403,
+            413,
             RETRY_STATUS,
             s400="not an S3 notification event (not retried)",
             s403="an HTTP request, not an event from the Lambda Web Adapter",
+            s413="the body is far larger than any S3 event (not retried)",
             s500="a transient failure: the invocation fails and Lambda retries the event",
         ),
     )
@@ -56,18 +59,37 @@ def events_router(settings: Settings) -> APIRouter:
             raise ProblemError(
                 403, "this route only takes S3 events from the Lambda Web Adapter", code="forbidden"
             )
+        body = await read_capped(
+            request, MAX_EVENT_BYTES, f"an S3 event is far smaller than {MAX_EVENT_BYTES} bytes"
+        )
         try:
-            event = json.loads(await request.body())
+            event = json.loads(body)
             selection = select_uploads(
                 event, svc.storage.bucket_name("uploads"), svc.settings.uploads_prefix
             )
-        except (ValueError, MalformedEvent) as exc:
+        except (ValueError, RecursionError, MalformedEvent) as exc:
             # Retrying cannot fix a malformed event, so it is answered as handled (4xx).
-            raise ProblemError(400, f"not an S3 event: {exc}", code="bad_event") from None
-        result = EventResult(processed=[], rejected=[], missing=[], ignored=selection.ignored)
+            detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise ProblemError(400, f"not an S3 event: {detail}", code="bad_event") from None
+        result = EventResult(
+            processed=[],
+            rejected=[],
+            missing=[],
+            ignored=selection.ignored,
+            failed=[EventFailure(key=s.key, reason=s.reason) for s in selection.skipped],
+        )
+        retry: list[str] = []
         try:
+            # Each record on its own: one failing neither stops nor undoes the others.
             for obj in selection.objects:
-                outcome = await run_in_threadpool(svc.ingestor.handle_upload, obj.key)
+                try:
+                    outcome = await run_in_threadpool(svc.ingestor.handle_upload, obj.key)
+                except StorageError as exc:
+                    if exc.transient:
+                        retry.append(f"{printable(obj.key)}: {exc}")
+                    else:
+                        result.failed.append(EventFailure(key=printable(obj.key), reason=str(exc)))
+                    continue
                 if outcome.status == "processed":
                     result.processed.append(outcome.image_id)
                 elif isinstance(outcome.record, RejectionRecord):
@@ -75,17 +97,19 @@ def events_router(settings: Settings) -> APIRouter:
                     result.rejected.append(rejected)
                 else:
                     result.missing.append(outcome.image_id)
-        except StorageError as exc:
-            # Fail the invocation (the adapter maps this status to an error) so Lambda
-            # retries; the work done so far is idempotent.
-            svc.telemetry.logger.warning(
-                "event failed; Lambda will retry", extra={"error": str(exc)}
-            )
-            raise ProblemError(
-                RETRY_STATUS, f"storage failed, retry the event: {exc}", code="retry"
-            ) from None
+            for failure in result.failed:
+                svc.telemetry.logger.warning(
+                    "event record skipped", extra={"key": failure.key, "reason": failure.reason}
+                )
         finally:
             svc.telemetry.flush()
+        if retry:
+            # Fail the invocation (the adapter maps this status to an error) so Lambda
+            # retries; the records done so far are skipped then (same etag), not redone.
+            svc.telemetry.logger.warning("event failed; Lambda will retry", extra={"error": retry})
+            raise ProblemError(
+                RETRY_STATUS, f"storage failed, retry the event: {'; '.join(retry)}", code="retry"
+            )
         return result
 
     return router

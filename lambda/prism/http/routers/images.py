@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 from prism.core.settings import Settings
 from prism.core.telemetry import Telemetry
 from prism.http import dependencies as deps
-from prism.http.bodies import parse_multipart, read_capped
+from prism.http.bodies import media_type, parse_multipart, read_capped
 from prism.http.problems import ProblemError, problem_responses, rejection_problem
 from prism.http.schemas import Manifest, Pending, manifest_view
 from prism.service import catalog
@@ -83,13 +83,13 @@ async def create_image(
     ingestor: Ingestor = Depends(deps.ingestor),  # noqa: B008
     telemetry: Telemetry = Depends(deps.telemetry),  # noqa: B008
 ) -> JSONResponse:
-    content_type = request.headers.get("content-type", "")
-    is_form = content_type.startswith("multipart/form-data")
+    content_type = media_type(request)
+    is_form = content_type == "multipart/form-data"
     if not is_form and not content_type.startswith("image/"):
         raise ProblemError(
             415,
             f"send the image raw with an image/* content type or as multipart/form-data "
-            f"field 'file', not {content_type or 'no content type'!r}",
+            f"field 'file', not {request.headers.get('content-type') or 'no content type'!r}",
             code="unsupported_media_type",
         )
     body = await read_capped(
@@ -104,7 +104,7 @@ async def create_image(
         if not isinstance(upload, UploadFile):
             raise ProblemError(400, "the form has no file field named 'file'", code="bad_form")
         body = await upload.read()
-        content_type = upload.content_type or "application/octet-stream"
+        content_type = (upload.content_type or "application/octet-stream").lower()
     if not body:
         raise ProblemError(400, "the image is empty", code="empty_body")
     outcome = await run_in_threadpool(ingestor.ingest, body, content_type)
@@ -197,7 +197,13 @@ def get_variant(
     data = storage.get("processed", entry.key)
     if data is None:
         raise ProblemError(404, f"variant {variant!r} of {image_id} is gone", code="not_found")
-    return Response(data, media_type=entry.content_type)
+    # Variants change only with their image: a browser may keep one as long as a presigned
+    # URL would live on AWS. nosniff: the bytes are exactly the type named, never a page.
+    headers = {
+        "Cache-Control": f"private, max-age={settings.download_url_ttl}",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(data, media_type=entry.content_type, headers=headers)
 
 
 @router.delete(

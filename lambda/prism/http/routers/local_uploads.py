@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message
 
 from prism.core.constants import RETRY_STATUS
 from prism.http import dependencies as deps
-from prism.http.bodies import parse_multipart, read_capped
+from prism.http.bodies import media_type, parse_multipart_items, read_capped
 from prism.http.passthrough import REQUEST_CONTEXT
 from prism.http.problems import ProblemError
 from prism.service.events import object_created_event
@@ -74,6 +74,19 @@ async def post_in_process(app: ASGIApp, path: str, body: bytes, headers: dict[st
 router = APIRouter()
 
 
+def form_as_s3_reads_it(parts: list[tuple[str, str | UploadFile]]) -> dict[str, str | UploadFile]:
+    """The form's fields, refusing what S3 refuses: the file must be the last field (S3
+    ignores anything after it, policy included), and no field may appear twice."""
+    names = [name for name, _ in parts]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        detail = f"the form repeats the field(s) {', '.join(repeated)}"
+        raise ProblemError(400, detail, code="bad_form")
+    if "file" in names and names[-1] != "file":
+        raise ProblemError(400, "the file must be the last field of the form", code="bad_form")
+    return dict(parts)
+
+
 async def deliver(app: ASGIApp, svc: deps.Services, event: dict[str, Any]) -> None:
     """POST the event to the app's own events route, retried as S3 retries an invocation."""
     body = json.dumps(event).encode()
@@ -95,9 +108,9 @@ async def local_upload(
     assert isinstance(storage, LocalStorage)  # the router is included for local storage only
     cap = settings.limits.max_input_bytes + _FORM_OVERHEAD
     body = await read_capped(request, cap, "the upload exceeds the form's size limit")
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+    if media_type(request) != "multipart/form-data":
         raise ProblemError(400, "send the upload form as multipart/form-data", code="bad_form")
-    form = await parse_multipart(request, body)
+    form = form_as_s3_reads_it(await parse_multipart_items(request, body))
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     try:
         policy = storage.check_upload(fields)
