@@ -2,27 +2,32 @@
 
 A dynamic provider (Pulumi pickles it with dill and re-imports this module in its own process),
 so: nothing happens at import, boto3 is imported inside the methods, and the provider object
-holds only plain values. `create` starts one build, reports each phase while it waits, and
-returns `image_uri` as `repository@sha256:...` from the digest the buildspec exports. A failed
-build fails `pulumi up` with the build id, its console link and the last log lines.
+holds only plain values. `create` starts one build under a new image tag, as the stack's own
+AWS identity (build_session.py), reports each phase while it waits, and returns `image_uri` as
+`repository@sha256:...` from the digest the buildspec exports. A failed build fails
+`pulumi up` with the build id, its console link and the last log lines.
 """
 
 from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
-#: Bump to force a rebuild of an unchanged tree (e.g. to pick up a patched base image).
-PROVIDER_VERSION = "1"
-#: Inputs whose change means a new image: everything else only updates recorded state.
-REPLACE_ON = ("content_hash", "provider_version")
+from prism_infra.build_session import AwsIdentity, session
+
+#: Part of every image tag; bump it when the way images are built changes (replaces the build).
+PROVIDER_VERSION = "2"
+#: Inputs whose change means a new image (a new repository needs its own copy, too). Anything
+#: else is bookkeeping: no change is reported, so nothing downstream moves.
+REPLACE_ON = ("content_hash", "provider_version", "repository_url")
 INPUTS = (
     "project_name",
     "source_bucket",
@@ -31,12 +36,14 @@ INPUTS = (
     "repository_url",
     "region",
     "provider_version",
+    "aws_identity",
 )
-OUTPUTS = ("image_uri", "image_digest", "build_id")
+OUTPUTS = ("image_uri", "image_digest", "image_tag", "build_id")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _LOG_TAIL = 25
 
-ClientFactory = Callable[[str, str], Any]
+#: (service, region, identity) -> a boto3 client for that service.
+ClientFactory = Callable[[str, str, AwsIdentity], Any]
 
 
 class BuildFailed(Exception):
@@ -51,10 +58,23 @@ class BuildRequest:
     content_hash: str
     repository_url: str
     region: str
+    provider_version: str = PROVIDER_VERSION
+    identity: AwsIdentity = field(default_factory=AwsIdentity)
 
     @classmethod
     def from_props(cls, props: dict[str, Any]) -> BuildRequest:
-        return cls(**{name: str(props[name]) for name in INPUTS if name != "provider_version"})
+        plain = {n: str(props[n]) for n in INPUTS if n != "aws_identity"}
+        return cls(**plain, identity=AwsIdentity.from_props(props.get("aws_identity")))
+
+
+def image_tag(request: BuildRequest) -> str:
+    """A tag no earlier build used: what decides the image (the context hash, which covers the
+    Dockerfile's pinned base images, and the provider version), then a per-build suffix.
+
+    ECR tags are immutable, so a replaced build resource (`pulumi up --replace`, a provider
+    version bump) could never push under a reused tag, nor get a fresh image from one.
+    """
+    return f"{request.content_hash[:32]}-v{request.provider_version}-{uuid.uuid4().hex[:12]}"
 
 
 def console_link(region: str, build_id: str) -> str:
@@ -65,10 +85,8 @@ def console_link(region: str, build_id: str) -> str:
     )
 
 
-def _boto3_client(service: str, region: str) -> Any:
-    import boto3  # here, not at import: Pulumi re-imports this module to run the provider
-
-    return boto3.client(service, region_name=region)
+def _boto3_client(service: str, region: str, identity: AwsIdentity) -> Any:
+    return session(identity, region).client(service)
 
 
 def _report(message: str) -> None:
@@ -108,21 +126,22 @@ def _digest(build: dict[str, Any]) -> str:
 
 def run_build(
     request: BuildRequest,
+    tag: str,
     client: ClientFactory,
     *,
     poll_seconds: float,
     report: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[str, str]:
-    """Start one build, wait for it, return (build id, image digest)."""
+    """Start one build under `tag`, wait for it, return (build id, image digest)."""
     report = report or _report
-    codebuild = client("codebuild", request.region)
+    codebuild = client("codebuild", request.region, request.identity)
     started = codebuild.start_build(
         projectName=request.project_name,
         sourceTypeOverride="S3",
         sourceLocationOverride=f"{request.source_bucket}/{request.source_key}",
         environmentVariablesOverride=[
-            {"name": "IMAGE_TAG", "value": request.content_hash, "type": "PLAINTEXT"},
+            {"name": "IMAGE_TAG", "value": tag, "type": "PLAINTEXT"},
             {"name": "REPOSITORY_URI", "value": request.repository_url, "type": "PLAINTEXT"},
         ],
     )
@@ -139,7 +158,7 @@ def run_build(
             break
         sleep(poll_seconds)
     if build["buildStatus"] != "SUCCEEDED":
-        tail = log_tail(client("logs", request.region), build)
+        tail = log_tail(client("logs", request.region, request.identity), build)
         raise BuildFailed(
             f"CodeBuild build {build_id} {build['buildStatus']}\n  console: {link}\n"
             f"  last log lines:\n" + "\n".join(f"    {line}" for line in tail)
@@ -160,29 +179,29 @@ class ImageBuildProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         request = BuildRequest.from_props(props)
-        build_id, digest = run_build(request, self._client(), poll_seconds=self.poll_seconds)
+        tag = image_tag(request)
+        build_id, digest = run_build(request, tag, self._client(), poll_seconds=self.poll_seconds)
         outs = {
-            **{name: props[name] for name in INPUTS},
+            **{name: props.get(name) for name in INPUTS},
             "image_digest": digest,
+            "image_tag": tag,
             "image_uri": f"{request.repository_url}@{digest}",
             "build_id": build_id,
         }
         return CreateResult(id_=build_id, outs=outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # Only a new image is a change. An in-place update would make preview show the image
+        # outputs (and so the function) as changing: the dynamic provider host does not pass
+        # `stables` on to the engine (pulumi/dynamic/__main__.py, Diff).
         replaces = [name for name in REPLACE_ON if olds.get(name) != news.get(name)]
-        changed = [name for name in INPUTS if olds.get(name) != news.get(name)]
-        return DiffResult(
-            changes=bool(changed),
-            replaces=replaces,
-            stables=list(OUTPUTS) if not replaces else [],
-            delete_before_replace=False,
-        )
+        return DiffResult(changes=bool(replaces), replaces=replaces, delete_before_replace=False)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        # Same content, so the same image: record the new inputs, keep what the build produced.
+        # Not reached (diff reports bookkeeping as no change); kept so an engine that asks
+        # anyway records the new inputs and keeps what the build produced.
         return UpdateResult(
-            outs={**{n: news[n] for n in INPUTS}, **{n: olds.get(n) for n in OUTPUTS}}
+            outs={**{n: news.get(n) for n in INPUTS}, **{n: olds.get(n) for n in OUTPUTS}}
         )
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
@@ -199,6 +218,8 @@ class ImageBuildArgs:
     content_hash: pulumi.Input[str]
     repository_url: pulumi.Input[str]
     region: pulumi.Input[str]
+    #: The stack's `aws:profile` and `aws:assumeRoles` (build_session.identity_from_config).
+    identity: AwsIdentity = field(default_factory=AwsIdentity)
 
 
 class ImageBuild(pulumi.dynamic.Resource, module="prism", name="ImageBuild"):
@@ -206,6 +227,7 @@ class ImageBuild(pulumi.dynamic.Resource, module="prism", name="ImageBuild"):
 
     image_uri: pulumi.Output[str]
     image_digest: pulumi.Output[str]
+    image_tag: pulumi.Output[str]
     build_id: pulumi.Output[str]
 
     def __init__(
@@ -223,6 +245,7 @@ class ImageBuild(pulumi.dynamic.Resource, module="prism", name="ImageBuild"):
             "repository_url": args.repository_url,
             "region": args.region,
             "provider_version": PROVIDER_VERSION,
+            "aws_identity": args.identity.to_props(),
             **dict.fromkeys(OUTPUTS),
         }
         super().__init__(provider or ImageBuildProvider(), name, props, opts)

@@ -80,10 +80,10 @@ THRESHOLD_KEYS: dict[str, tuple[str, int, int]] = {
 
 @dataclass(frozen=True, slots=True)
 class StackSettings:
-    #: Two full vCPUs (1769 MB each): the pipeline encodes on two threads, and above 1769 MB
-    #: Lambda's price per CPU-second is flat, so this costs no more per image than 2048 MB
-    #: while finishing sooner. It also holds a 50 MP image with 25% to spare (limits.py).
-    memory_mb: int = 3538
+    #: The most a new account may give a function (its Lambda memory quota starts at 3008 MB,
+    #: and CreateFunction refuses more). It holds a 50 MP image with 25% to spare (limits.py)
+    #: and buys 1.7 vCPUs (1769 MB each); where the quota is raised, 3538 buys two full ones.
+    memory_mb: int = 3008
     timeout_seconds: int = 120
     ephemeral_storage_mb: int = 1024
     #: -1 leaves the function unreserved: a reservation must leave the account 100 unreserved,

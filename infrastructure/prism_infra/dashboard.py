@@ -36,10 +36,14 @@ def _metric_widget(
 
 
 def rejected_by_reason_search(namespace: str) -> str:
-    """Every reason the app reports, including ones added later (SEARCH finds them)."""
+    """Every reason the app reports, including ones added later (SEARCH finds them).
+
+    The namespace is double-quoted: CloudWatch's search syntax requires it for names with
+    non-alphanumeric characters, and `Prism/prism-prod` has a `-` (search-expression-syntax).
+    """
     dims = ",".join(sorted([app_metrics.REASON, *app_metrics.SERVICE_DIMENSIONS]))
     return (
-        f"SEARCH('{{{namespace},{dims}}} MetricName=\"{app_metrics.IMAGES_REJECTED}\"', "
+        f'SEARCH(\'{{"{namespace}",{dims}}} MetricName="{app_metrics.IMAGES_REJECTED}"\', '
         f"'Sum', {PERIOD})"
     )
 

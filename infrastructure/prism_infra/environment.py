@@ -20,7 +20,10 @@ READINESS_PATH = HEALTHZ_PATH
 ADAPTER_ENV: dict[str, str] = {
     "AWS_LWA_PORT": str(APP_PORT),
     "AWS_LWA_READINESS_CHECK_PATH": READINESS_PATH,
-    "AWS_LWA_INVOKE_MODE": "response_stream",
+    # Buffered, not streamed: the function also takes S3 events, and the adapter's maintainers
+    # advise against response_stream there (aws-lambda-web-adapter issue 536). No route needs
+    # a response over buffered mode's 6 MB: on S3 variants are redirects to presigned URLs.
+    "AWS_LWA_INVOKE_MODE": "buffered",
     "AWS_LWA_PASS_THROUGH_PATH": EVENTS_PATH,
     # The adapter reports any answer to a pass-through event as success unless its status
     # is listed here; the app answers RETRY_STATUS when an S3 event should be retried.

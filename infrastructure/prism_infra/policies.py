@@ -105,12 +105,13 @@ def function_policy(
 ) -> Document:
     """The function's role: exactly the objects and queue it touches, and its own log group.
 
-    Object actions follow the API (issue 3): originals are read for processing, written by
-    `POST /images` and by presigned upload POSTs (S3 checks the signer's, i.e. this role's,
-    permission), and deleted by `DELETE /images/{id}` - only under the uploads prefix.
-    Variants and manifests are read, written and deleted; rejection records are written, read
-    for `GET /images/{id}` and deleted with the image. ListBucket on each bucket makes a
-    missing key read as 404 rather than 403 (the app tells "unknown" from "failed" by it).
+    Object actions follow the API: originals are read for processing, written by `POST /images`
+    and by presigned upload POSTs (S3 checks the signer's, i.e. this role's, permission), and
+    deleted by `DELETE /images/{id}` - only under the uploads prefix. Variants and manifests are
+    read, written and deleted; rejection records (and the claims of `POST /images`,
+    prism.service.claims) are written, read for `GET /images/{id}` and deleted with the image.
+    ListBucket on each bucket makes a missing key read as 404 rather than 403 (the app tells
+    "unknown" from "failed" by it; AWS S3 API reference, HeadObject/GetObject "Permissions").
     With a public URL the function also reads its API keys, from that one secret only (it is
     encrypted with the account's AWS-managed key, which needs no grant).
     """
@@ -122,11 +123,13 @@ def function_policy(
             "Resource": [f"{uploads_bucket_arn}/{uploads_prefix}*"],
         },
         {
+            # No s3:prefix condition: the implicit ListBucket check S3 makes to answer a
+            # HeadObject/GetObject for a missing key with 404 carries no prefix, so such a
+            # condition would turn every missing original into a 403.
             "Sid": "ListOriginals",
             "Effect": "Allow",
             "Action": ["s3:ListBucket"],
             "Resource": [uploads_bucket_arn],
-            "Condition": {"StringLike": {"s3:prefix": [f"{uploads_prefix}*"]}},
         },
         {
             "Sid": "Variants",

@@ -1,36 +1,56 @@
-"""The whole stack, wired in dependency order: image -> function -> URL and S3 trigger, then
-the alarms and dashboard that watch them. Names start with `<project>-<stack>`, so several
-stacks (prod, staging, dev) live side by side in one account and region.
+"""The whole stack, wired in dependency order: image -> function -> its URL and upload trigger,
+then the alarms and dashboard that watch them. Each piece is a component of one concern
+(`components/`); names start with `<project>-<stack>`, so several stacks (prod, staging, dev)
+live side by side in one account and region.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import tempfile
 from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
-from prism_infra.alarms import Alarms, AlarmsArgs
-from prism_infra.api_key_secret import ApiKeySecret, ApiKeySecretArgs
+from prism_infra.alarms import AlarmsArgs
 from prism_infra.app_metrics import metrics_namespace
 from prism_infra.build_context import PROJECT_ROOT, build_context
+from prism_infra.build_session import (
+    UNFOLLOWED,
+    AwsIdentity,
+    BuildIdentityError,
+    identity_from_config,
+)
 from prism_infra.cdn.declare import declare_cdn
-from prism_infra.cdn.monitoring import cdn_widgets
-from prism_infra.config import StackSettings, read_config
-from prism_infra.dashboard import dashboard_body, dashboard_url
-from prism_infra.function import ImageFunction, ImageFunctionArgs
-from prism_infra.image import ContainerImage, ContainerImageArgs
+from prism_infra.components.alarms import Alarms
+from prism_infra.components.api_keys import ApiKeySecret, ApiKeySecretArgs
+from prism_infra.components.bucket import PrivateBucket, PrivateBucketArgs
+from prism_infra.components.dashboard import Dashboard, DashboardArgs
+from prism_infra.components.function import ImageFunction, ImageFunctionArgs
+from prism_infra.components.function_url import FunctionUrl, FunctionUrlArgs
+from prism_infra.components.image import ContainerImage, ContainerImageArgs
+from prism_infra.components.upload_trigger import UploadTrigger, UploadTriggerArgs
+from prism_infra.config import ConfigError, StackSettings, read_config
+from prism_infra.dashboard import dashboard_url
+from prism_infra.naming import base_name, bucket_prefix
 from prism_infra.policies import invoke_url_policy, to_json
-from prism_infra.storage import PrivateBucket, PrivateBucketArgs
 from prism_infra.tagging import tag_everything
 
 
-def base_name(project: str, stack: str) -> str:
-    """Name stem valid for every service it lands in (S3 and ECR want lowercase, no '_' or '.')."""
-    return re.sub(r"[^a-z0-9-]+", "-", f"{project}-{stack}".lower()).strip("-")[:40]
+def read_build_identity() -> AwsIdentity:
+    """The stack's `aws:profile` / `aws:assumeRoles`, for the image build (the edge)."""
+    config = pulumi.Config("aws")
+    for key in UNFOLLOWED:
+        if config.get(key):
+            pulumi.log.warn(
+                f"aws:{key} is set, but the image build cannot use it and runs with the "
+                "profile, assumed roles or default credentials instead; prefer aws:profile"
+            )
+    raw = {key: config.get(key) for key in ("profile", "assumeRole", "assumeRoles")}
+    try:
+        return identity_from_config({k: v for k, v in raw.items() if v})
+    except BuildIdentityError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def config_warnings(settings: StackSettings) -> list[str]:
@@ -57,7 +77,7 @@ def build_stack(
     name = base_name(project, stack)
     namespace = metrics_namespace(name)
     region = aws.get_region_output().region
-    account_id = aws.get_caller_identity_output().account_id
+    s = settings
 
     image = ContainerImage(
         "image",
@@ -66,7 +86,8 @@ def build_stack(
             context=build_context(project_root),
             context_dir=Path(tempfile.gettempdir()) / "prism-build-context",
             region=region,
-            log_retention_days=settings.log_retention_days,
+            log_retention_days=s.log_retention_days,
+            identity=read_build_identity(),
         ),
     )
     # Originals and variants are user data: protected unless prism:protectData is false.
@@ -74,26 +95,28 @@ def build_stack(
     uploads = PrivateBucket(
         "uploads",
         PrivateBucketArgs(
-            f"{name}-uploads-", cors_origins=settings.cors_origins, protect=settings.protect_data
+            bucket_prefix(name, "uploads"), cors_origins=s.cors_origins, protect=s.protect_data
         ),
     )
     # CDN (issue 14): the processed bucket's policy waits for the distribution's read grant.
-    cdn_read, grant_cdn_read = pulumi.deferred_output() if settings.cdn.enabled else (None, None)
+    cdn_read, grant_cdn_read = pulumi.deferred_output() if s.cdn.enabled else (None, None)
     processed = PrivateBucket(
         "processed",
         PrivateBucketArgs(
-            f"{name}-processed-",
-            protect=settings.protect_data,
+            bucket_prefix(name, "processed"),
+            protect=s.protect_data,
             extra_policy_statements=cdn_read,
         ),
     )
     rejected = PrivateBucket(
         "rejected",
-        PrivateBucketArgs(f"{name}-rejected-", expire_after_days=settings.rejected_expiration_days),
+        PrivateBucketArgs(
+            bucket_prefix(name, "rejected"), expire_after_days=s.rejected_expiration_days
+        ),
     )
     api_keys = (
-        ApiKeySecret("api-keys", ApiKeySecretArgs(name=name, keys=settings.api_keys))
-        if settings.function_url_auth == "NONE"
+        ApiKeySecret("api-keys", ApiKeySecretArgs(name=name, keys=s.api_keys))
+        if s.function_url_auth == "NONE"
         else None
     )
     # CDN (issue 14): the distribution and its origin function, before the upload function
@@ -101,9 +124,9 @@ def build_stack(
     cdn = (
         declare_cdn(
             name=name,
-            settings=settings,
+            settings=s,
             image_uri=image.build.image_uri,
-            account_id=account_id,
+            account_id=aws.get_caller_identity_output().account_id,
             uploads=uploads.bucket,
             processed=processed.bucket,
             rejected=rejected.bucket,
@@ -118,59 +141,71 @@ def build_stack(
         "function",
         ImageFunctionArgs(
             name=name,
-            settings=settings,
+            settings=s,
             image_uri=image.build.image_uri,
-            account_id=account_id,
-            uploads=uploads.bucket,
-            processed=processed.bucket,
-            rejected=rejected.bucket,
+            uploads_bucket=uploads.bucket.bucket,
+            uploads_arn=uploads.bucket.arn,
+            processed_bucket=processed.bucket.bucket,
+            processed_arn=processed.bucket.arn,
+            rejected_bucket=rejected.bucket.bucket,
+            rejected_arn=rejected.bucket.arn,
             metrics_namespace=namespace,
             api_keys_secret_arn=api_keys.secret.arn if api_keys else None,
             api_keys_version=api_keys.version.version_id if api_keys else None,
-            # The image first; and each bucket component (policy, blocks, encryption) settles
-            # before the function can write to it.
-            depends_on=(image.build, uploads, processed, rejected),
             extra_environment=cdn.environment if cdn else None,
             extra_policy_statements=cdn.policy_statements if cdn else None,
+        ),
+        # The image first; and each bucket (policy, blocks, encryption) settles before the
+        # function can write to it.
+        opts=pulumi.ResourceOptions(depends_on=[image.build, uploads, processed, rejected]),
+    )
+    url = FunctionUrl(
+        "url",
+        FunctionUrlArgs(
+            function_name=function.function.name,
+            auth=s.function_url_auth,
+            cors_origins=s.cors_origins,
+            formerly=function,
+        ),
+    )
+    UploadTrigger(
+        "trigger",
+        UploadTriggerArgs(
+            function_name=function.function.name,
+            function_arn=function.function.arn,
+            bucket=uploads.bucket.id,
+            bucket_arn=uploads.bucket.arn,
+            account_id=aws.get_caller_identity_output().account_id,
+            prefix=s.uploads_prefix,
+            formerly=function,
         ),
     )
     alarms = Alarms(
         "alarms",
         AlarmsArgs(
             name=name,
-            thresholds=settings.alarm_thresholds,
-            timeout_seconds=settings.timeout_seconds,
+            thresholds=s.alarm_thresholds,
+            timeout_seconds=s.timeout_seconds,
             function_name=function.function.name,
             dead_letter_queue_name=function.dead_letters.name,
             build_project_name=image.project.name,
             metrics_namespace=namespace,
-            email=settings.alert_email,
+            email=s.alert_email,
         ),
     )
-    aws.cloudwatch.Dashboard(
+    Dashboard(
         "dashboard",
-        dashboard_name=name,
-        dashboard_body=pulumi.Output.all(
-            region,
-            function.function.name,
-            function.dead_letters.name,
-            cdn.cdn.distribution.id if cdn else None,
-            *[alarm.arn for alarm in alarms.alarms.values()],
-        ).apply(
-            lambda v: json.dumps(
-                dashboard_body(
-                    region=v[0],
-                    function_name=v[1],
-                    queue_name=v[2],
-                    namespace=namespace,
-                    timeout_seconds=settings.timeout_seconds,
-                    alarm_arns=list(v[4:]),
-                    extra_widgets=cdn_widgets(v[3]) if v[3] else (),
-                )
-            )
+        DashboardArgs(
+            name=name,
+            region=region,
+            function_name=function.function.name,
+            queue_name=function.dead_letters.name,
+            namespace=namespace,
+            timeout_seconds=s.timeout_seconds,
+            alarm_arns=[alarm.arn for alarm in alarms.alarms.values()],
+            cdn_distribution_id=cdn.cdn.distribution.id if cdn else None,
         ),
     )
-
     outputs: dict[str, pulumi.Output] = {
         "repository_url": image.repository.repository_url,
         "image_uri": image.build.image_uri,
@@ -179,7 +214,7 @@ def build_stack(
         "source_bucket": image.source_bucket.bucket.bucket,
         "function_name": function.function.name,
         "function_arn": function.function.arn,
-        "function_url": function.url.function_url,
+        "function_url": url.url.function_url,
         "uploads_bucket": uploads.bucket.bucket,
         "processed_bucket": processed.bucket.bucket,
         "rejected_bucket": rejected.bucket.bucket,

@@ -24,13 +24,25 @@ def test_max_request_bytes() -> None:
     assert "PRISM_MAX_REQUEST_BYTES" in ENV_VARS
 
 
-@pytest.mark.parametrize("codes", ["500", "500-599", "502, 500", "422,499-501"])
+@pytest.mark.parametrize(
+    "codes", [str(RETRY_STATUS), f"{RETRY_STATUS}-{RETRY_STATUS}", f"502, {RETRY_STATUS}"]
+)
 def test_on_lambda_the_adapter_must_fail_invocations_on_the_retry_status(codes: str) -> None:
     env = S3 | {"AWS_LAMBDA_FUNCTION_NAME": "prism", "AWS_LWA_ERROR_STATUS_CODES": codes}
     assert load_settings(env).storage == "s3"
 
 
-@pytest.mark.parametrize("codes", [None, "", "502-504", "5OO"])
+@pytest.mark.parametrize(
+    "codes", [f"500,{RETRY_STATUS}", f"500-{RETRY_STATUS}", f"503,{RETRY_STATUS}"]
+)
+def test_statuses_http_routes_answer_must_not_fail_invocations(codes: str) -> None:
+    # A failed invocation reaches a function-URL caller as a bare 502, not problem+json.
+    env = S3 | {"AWS_LAMBDA_FUNCTION_NAME": "prism", "AWS_LWA_ERROR_STATUS_CODES": codes}
+    with pytest.raises(SettingsError, match="must not include"):
+        load_settings(env)
+
+
+@pytest.mark.parametrize("codes", [None, "", "502-504", "5OO", "500"])
 def test_missing_adapter_retry_codes_stop_start_up(codes: str | None) -> None:
     env = S3 | {"AWS_LAMBDA_FUNCTION_NAME": "prism"}
     if codes is not None:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from http_support import assert_problem, function_url_context, pass_through_headers, unreachable_s3
 from openapi_spec_validator import validate
 
+from prism.core.constants import RETRY_STATUS
 from prism.core.settings import Settings, load_settings
 from prism.http.app import create_app
 from prism.storage.layout import new_image_id
@@ -109,7 +110,7 @@ CASES: dict[tuple[str, str, str], Case] = {
         json=_event("uploads"),
         headers={"x-amzn-request-context": function_url_context()},
     ),
-    ("post", "/events", "500"): lambda c: c.outage.post(
+    ("post", "/events", str(RETRY_STATUS)): lambda c: c.outage.post(
         "/events", json=_event("u"), headers=pass_through_headers()
     ),
 }

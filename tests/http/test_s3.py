@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from http_support import assert_problem, pass_through_headers, unreachable_s3
 from PIL import Image
 
+from prism.core.constants import RETRY_STATUS
 from prism.core.settings import Settings
 from prism.http.app import create_app
 from prism.storage.base import StorageError
@@ -171,7 +172,8 @@ def test_storage_outage(s3_settings: Settings, s3_buckets: dict[str, str]) -> No
             }
         ]
     }
-    assert_problem(client.post("/events", json=event, headers=pass_through_headers()), 500, "retry")
+    response = client.post("/events", json=event, headers=pass_through_headers())
+    assert_problem(response, RETRY_STATUS, "retry")
 
 
 def test_permanent_storage_error_is_500(s3_settings: Settings) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from infra_mocks import Stack, run_stack
+from infra_mocks import CONFIGURED, MAILED, PUBLIC, TODAY, Stack, run_stack
 
 from prism_infra.cdn import edge
 from prism_infra.config import parse_config
@@ -28,8 +28,9 @@ def transform_code() -> Iterator[None]:
     edge.transform_code = real
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stack_factory() -> Callable[[dict[str, Any]], Stack]:
+    """The whole program under mocks for a `prism:*` config, run once per config."""
     cache: dict[str, Stack] = {}
 
     def make(raw: dict[str, Any]) -> Stack:
@@ -39,6 +40,30 @@ def stack_factory() -> Callable[[dict[str, Any]], Stack]:
         return cache[key]
 
     return make
+
+
+@pytest.fixture(scope="module")
+def default(stack_factory) -> Stack:
+    """The stack without the CDN (test_infra_cdn*.py run it with)."""
+    return stack_factory(TODAY)
+
+
+@pytest.fixture(scope="module")
+def public(stack_factory) -> Stack:
+    """A public URL with API keys."""
+    return stack_factory(PUBLIC)
+
+
+@pytest.fixture(scope="module")
+def configured(stack_factory) -> Stack:
+    """Most settings away from their defaults, with a public URL."""
+    return stack_factory(CONFIGURED)
+
+
+@pytest.fixture(scope="module")
+def mailed(stack_factory) -> Stack:
+    """Alerts mailed, thresholds and timeout changed, data unprotected."""
+    return stack_factory(MAILED)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -20,6 +20,30 @@ from prism_infra.config import StackSettings
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 DISTRIBUTION_ID = "E2QWRUHAPOMQZL"
+#: Stack configs several test files run (fixtures of the same names, conftest.py). They
+#: describe the stack without the CDN; test_infra_cdn*.py cover it on (the default).
+TODAY: dict[str, Any] = {"cdn": False}
+KEYS = ["0123456789abcdef0123456789abcdef", "rotation-key-two-0123456789abcdef"]
+PUBLIC: dict[str, Any] = {**TODAY, "functionUrlAuth": "NONE", "apiKeys": KEYS}
+#: Most settings away from their defaults (the `configured` fixture).
+CONFIGURED: dict[str, Any] = {
+    **TODAY,
+    "functionUrlAuth": "NONE",
+    "apiKeys": ["k" * 32, "second-key-for-rotation-0123456789"],
+    "corsOrigins": ["https://app.example.com"],
+    "alertEmail": "ops@example.com",
+    "rejectedExpirationDays": 7,
+    "uploadsPrefix": "incoming/",
+    "memorySize": 3538,
+    "reservedConcurrency": 5,
+}
+MAILED: dict[str, Any] = {
+    **TODAY,
+    "alertEmail": "ops@example.com",
+    "timeout": 60,
+    "alarmThresholds": {"errors": 3, "durationP99Percent": 50, "rejectionRatePercent": 40},
+    "protectData": False,
+}
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -32,6 +56,8 @@ class Registered:
     parent: str
     dependencies: set[str] = field(default_factory=set)
     protect: bool = False
+    #: URNs this resource was known by before (its `aliases`), resolved as the engine would.
+    aliases: list[str] = field(default_factory=list)
 
     def policy(self, key: str = "policy") -> dict[str, Any]:
         return json.loads(self.inputs[key])
@@ -61,7 +87,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif typ == "aws:lambda/function:Function":
             state["arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{args.inputs['name']}"
         elif typ == "aws:lambda/functionUrl:FunctionUrl":
-            host = "abc123" if name == "function-url" else f"{name}-x9"
+            host = f"{name}-x9" if name.startswith("cdn-") else "abc123"
             state["functionUrl"] = f"https://{host}.lambda-url.eu-west-1.on.aws/"
         elif typ == "aws:codebuild/project:Project":
             state["arn"] = f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/{args.inputs['name']}"
@@ -126,9 +152,26 @@ class RecordingMonitor(MockMonitor):
                     parent=request.parent,
                     dependencies=deps,
                     protect=bool(request.protect),
+                    aliases=[alias_urn(request, a) for a in request.aliases],
                 )
             )
         return response
+
+
+def alias_urn(request, alias) -> str:  # protobuf messages
+    """The URN an alias names, by the mock monitor's rule (`MockMonitor.make_urn`: the type is
+    prefixed with the parent's own type only; top-level resources have the root Stack's)."""
+    if alias.urn:
+        return alias.urn
+    spec = alias.spec
+    parent_type = (
+        "pulumi:pulumi:Stack"
+        if spec.noParent
+        else (spec.parentUrn or request.parent).split("::")[2].split("$")[-1]
+    )
+    stack, project = spec.stack or pulumi.get_stack(), spec.project or pulumi.get_project()
+    qualified = f"{parent_type}${spec.type or request.type}"
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{spec.name or request.name}"
 
 
 @dataclass

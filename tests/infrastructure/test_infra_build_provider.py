@@ -17,10 +17,12 @@ from botocore.stub import ANY, Stubber
 from prism_infra import build_provider
 from prism_infra.build_provider import (
     PROVIDER_VERSION,
+    REPLACE_ON,
     BuildFailed,
     ImageBuildProvider,
     console_link,
 )
+from prism_infra.build_session import AwsIdentity
 
 REGION = "eu-west-1"
 PROJECT = "prism-prod-image"
@@ -36,6 +38,7 @@ PROPS: dict[str, Any] = {
     "repository_url": REPO,
     "region": REGION,
     "provider_version": PROVIDER_VERSION,
+    "aws_identity": {"profile": "", "roles": []},
 }
 
 
@@ -53,11 +56,18 @@ class Clients:
         self.codebuild = session.client("codebuild")
         self.logs = session.client("logs")
         self.codebuild_stub = Stubber(self.codebuild)
+        self.started: list[dict[str, Any]] = []
+        self.codebuild.meta.events.register(
+            "provide-client-params.codebuild.StartBuild",
+            lambda params, **_: self.started.append(dict(params)),
+        )
         self.logs_stub = Stubber(self.logs)
         self.asked: list[tuple[str, str]] = []
+        self.identities: list[AwsIdentity] = []
 
-    def __call__(self, service: str, region: str) -> Any:
+    def __call__(self, service: str, region: str, identity: AwsIdentity) -> Any:
         self.asked.append((service, region))
+        self.identities.append(identity)
         return {"codebuild": self.codebuild, "logs": self.logs}[service]
 
     def expect_start(self) -> None:
@@ -68,12 +78,16 @@ class Clients:
                 "projectName": PROJECT,
                 "sourceTypeOverride": "S3",
                 "sourceLocationOverride": f"prism-prod-source-x1/build-context/{HASH}.zip",
-                "environmentVariablesOverride": [
-                    {"name": "IMAGE_TAG", "value": HASH, "type": "PLAINTEXT"},
-                    {"name": "REPOSITORY_URI", "value": REPO, "type": "PLAINTEXT"},
-                ],
+                "environmentVariablesOverride": ANY,
             },
         )
+
+    def started_with(self) -> list[dict[str, str]]:
+        """The environment each build was started with (IMAGE_TAG, REPOSITORY_URI)."""
+        return [
+            {v["name"]: v["value"] for v in params["environmentVariablesOverride"]}
+            for params in self.started
+        ]
 
     def expect_poll(self, build: dict[str, Any]) -> None:
         self.codebuild_stub.add_response(
@@ -124,6 +138,9 @@ def test_create_starts_one_build_waits_and_returns_the_pinned_image(progress) ->
     assert result.outs["build_id"] == BUILD_ID
     assert result.outs["content_hash"] == HASH
     assert clients.asked == [("codebuild", REGION)]
+    (env,) = clients.started_with()
+    assert env["REPOSITORY_URI"] == REPO
+    assert env["IMAGE_TAG"] == result.outs["image_tag"]
     # progress: the start with its console link, then each phase once
     assert progress[0].startswith(f"CodeBuild build {BUILD_ID} started: https://")
     assert [m.rsplit(": ", 1)[1] for m in progress[1:]] == ["PROVISIONING", "BUILD", "COMPLETED"]
@@ -190,6 +207,48 @@ def test_console_link_points_at_the_build() -> None:
     assert f"/projects/{PROJECT}/build/{PROJECT}%3A6a0b1c2d" in link
 
 
+# --- the image tag: new for every build, named after what decides the image -----------------
+
+
+def _succeeding_build(clients: Clients) -> None:
+    clients.expect_start()
+    clients.expect_poll(
+        _build(
+            "SUCCEEDED",
+            "COMPLETED",
+            exportedEnvironmentVariables=[{"name": "IMAGE_DIGEST", "value": DIGEST}],
+        )
+    )
+
+
+def test_every_build_pushes_a_new_tag_named_after_content_and_provider_version(progress) -> None:
+    # ECR tags are immutable and the buildspec pushes whatever it builds: if a replacement
+    # (a provider-version bump, `pulumi up --replace`) reused the tag, it could not push.
+    clients = Clients()
+    _succeeding_build(clients)
+    _succeeding_build(clients)
+    with clients:
+        first = _provider(clients).create(dict(PROPS)).outs["image_tag"]
+        second = _provider(clients).create(dict(PROPS)).outs["image_tag"]
+    assert first != second
+    for tag in (first, second):
+        assert tag.startswith(f"{HASH[:32]}-v{PROVIDER_VERSION}-")
+        assert len(tag) <= 128
+        assert all(c.isalnum() or c in "-_." for c in tag)
+
+
+def test_the_build_uses_the_stacks_aws_identity(progress) -> None:
+    clients = Clients()
+    _succeeding_build(clients)
+    role = {"roleArn": "arn:aws:iam::210987654321:role/deployer"}
+    identity = {"profile": "prod-admin", "roles": [role]}
+    with clients:
+        _provider(clients).create({**PROPS, "aws_identity": identity})
+    (used,) = clients.identities
+    assert used == AwsIdentity.from_props(identity)
+    assert used.profile == "prod-admin"
+
+
 # --- diff: a new image exactly when the content (or provider version) changes ---------------
 
 
@@ -203,24 +262,32 @@ def test_diff_unchanged_inputs_change_nothing() -> None:
     assert not diff.replaces
 
 
-@pytest.mark.parametrize("key", ["content_hash", "provider_version"])
-def test_diff_replaces_when_content_or_provider_version_changes(key: str) -> None:
+@pytest.mark.parametrize("key", ["content_hash", "provider_version", "repository_url"])
+def test_diff_replaces_when_content_provider_version_or_repository_changes(key: str) -> None:
+    # a new repository must get its own image: the function may not keep the old one's
     news = {**PROPS, key: "something-else"}
     diff = ImageBuildProvider().diff(BUILD_ID, _outs(), news)
     assert diff.changes
     assert diff.replaces == [key]
+    assert key in REPLACE_ON
 
 
-@pytest.mark.parametrize("key", ["project_name", "source_bucket", "region"])
-def test_diff_other_inputs_update_in_place_without_a_rebuild(key: str) -> None:
-    news = {**PROPS, key: "renamed"}
-    provider = ImageBuildProvider()
-    diff = provider.diff(BUILD_ID, _outs(), news)
-    assert diff.changes
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("project_name", "renamed"),
+        ("source_bucket", "renamed"),
+        ("region", "renamed"),
+        ("aws_identity", {"profile": "other", "roles": []}),
+    ],
+)
+def test_diff_bookkeeping_changes_nothing_so_the_function_stays(key: str, value: Any) -> None:
+    # Reported as no change: an in-place update would show the image outputs as unknown in
+    # preview (the dynamic provider host does not pass `stables` on), so the function would
+    # look as if it changed.
+    diff = ImageBuildProvider().diff(BUILD_ID, _outs(), {**PROPS, key: value})
+    assert not diff.changes
     assert diff.replaces == []
-    updated = provider.update(BUILD_ID, _outs(), news).outs
-    assert updated[key] == "renamed"
-    assert updated["image_uri"] == f"{REPO}@{DIGEST}"  # same content, same image
 
 
 # --- pickling: Pulumi serialises the provider with dill and loads it in another process -----

@@ -276,3 +276,18 @@ def test_memory_must_hold_an_image_at_the_pixel_limit_with_headroom() -> None:
         parse_config({"memorySize": 2048, "maxPixels": 36_333_158 + 1})
     with pytest.raises(ConfigError):
         parse_config({"memorySize": 2743})
+
+
+def test_readme_states_what_a_deployer_and_a_caller_need() -> None:
+    section = _deploy_section()
+    # `toolchain: uv` arrived in Pulumi 3.139.0; dynamic providers under uv work from 3.145.0
+    # (pulumi/pulumi CHANGELOG: #17609, #18126)
+    assert "Pulumi CLI](https://www.pulumi.com/docs/install/) 3.145.0 or later" in section
+    assert yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())["runtime"]["options"] == {
+        "toolchain": "uv"
+    }
+    # Since October 2025 an AWS_IAM function URL call needs both actions
+    call_it = section[section.index("### Call it") :]
+    first_paragraph = call_it[: call_it.index("```")]
+    assert "`lambda:InvokeFunctionUrl`" in first_paragraph
+    assert "`lambda:InvokeFunction`" in first_paragraph

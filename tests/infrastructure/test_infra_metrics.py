@@ -94,5 +94,6 @@ def test_alarm_and_dashboard_query_what_is_emitted(capsys, monkeypatch) -> None:
         if name == app_metrics.IMAGES_REJECTED
     }
     (dims,) = rejected_dims
-    assert f"{{{NAMESPACE},{','.join(dims)}}}" in search
+    # CloudWatch's search syntax wants a namespace with non-alphanumerics (`-`) double-quoted
+    assert f'{{"{NAMESPACE}",{",".join(dims)}}}' in search
     assert f'MetricName="{app_metrics.IMAGES_REJECTED}"' in search

@@ -15,7 +15,8 @@ import pulumi_aws as aws
 
 from prism_infra.cdn.monitoring import METRICS_REGION
 from prism_infra.cdn.policies import delivery_source_arn, log_delivery_statements
-from prism_infra.storage import PrivateBucket, PrivateBucketArgs
+from prism_infra.components.bucket import PrivateBucket, PrivateBucketArgs
+from prism_infra.naming import bucket_prefix
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,7 @@ class AccessLogs(pulumi.ComponentResource):
         self.bucket = PrivateBucket(
             "cdn-logs",
             PrivateBucketArgs(
-                f"{args.name}-cdn-logs-",
+                bucket_prefix(args.name, "cdn-logs"),
                 expire_after_days=args.retention_days,
                 extra_policy_statements=statements,
             ),

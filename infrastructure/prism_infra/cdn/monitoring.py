@@ -141,7 +141,10 @@ class CdnAlarms(pulumi.ComponentResource):
 
 
 def cdn_widgets(distribution_id: str) -> list[dict[str, Any]]:
-    """Dashboard widgets (the dashboard may live in another region; each widget names its)."""
+    """Dashboard widgets (the dashboard may live in another region; each widget names its);
+    none without a distribution."""
+    if not distribution_id:
+        return []
     dist = ["DistributionId", distribution_id, "Region", "Global"]
 
     def widget(title: str, metrics: list[list[Any]]) -> dict[str, Any]:

@@ -19,9 +19,10 @@ import pulumi
 import pulumi_aws as aws
 
 from prism_infra.cdn.policies import origin_function_policy
+from prism_infra.components.service_role import service_role
 from prism_infra.config import StackSettings
 from prism_infra.environment import function_environment
-from prism_infra.policies import assume_role_policy, to_json
+from prism_infra.policies import to_json
 
 #: Suffix of the origin function's name: `<project>-<stack>-origin`.
 SUFFIX = "-origin"
@@ -55,36 +56,25 @@ class OriginFunction(pulumi.ComponentResource):
         s = args.settings
         function_name = f"{args.name}{SUFFIX}"
 
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            name=f"/aws/lambda/{function_name}",
-            retention_in_days=s.log_retention_days,
-            opts=child,
-        )
-        role = aws.iam.Role(
-            f"{name}-role",
-            name_prefix=f"{args.name[:32]}-origin-",
-            assume_role_policy=to_json(assume_role_policy("lambda.amazonaws.com")),
-            opts=child,
-        )
-        role_policy = aws.iam.RolePolicy(
-            f"{name}-policy",
-            role=role.id,
-            policy=pulumi.Output.all(
-                args.uploads_arn, args.processed_arn, args.rejected_arn, self.log_group.arn
+        runs_as = service_role(
+            name,
+            service="lambda.amazonaws.com",
+            role_name_prefix=f"{args.name[:32]}-origin-",
+            log_group_name=f"/aws/lambda/{function_name}",
+            log_retention_days=s.log_retention_days,
+            policy=lambda log_group_arn: pulumi.Output.all(
+                uploads_bucket_arn=args.uploads_arn,
+                processed_bucket_arn=args.processed_arn,
+                rejected_bucket_arn=args.rejected_arn,
+                log_group_arn=log_group_arn,
             ).apply(
                 lambda arns: to_json(
-                    origin_function_policy(
-                        uploads_bucket_arn=arns[0],
-                        uploads_prefix=s.uploads_prefix,
-                        processed_bucket_arn=arns[1],
-                        rejected_bucket_arn=arns[2],
-                        log_group_arn=arns[3],
-                    )
+                    origin_function_policy(uploads_prefix=s.uploads_prefix, **arns)
                 )
             ),
-            opts=child,
+            parent=self,
         )
+        self.log_group = runs_as.log_group
         # The upload function's variables, without API keys: only CloudFront calls this URL.
         environment = pulumi.Output.all(
             args.uploads_bucket, args.processed_bucket, args.rejected_bucket
@@ -104,7 +94,7 @@ class OriginFunction(pulumi.ComponentResource):
             package_type="Image",
             image_uri=args.image_uri,
             architectures=["arm64"],
-            role=role.arn,
+            role=runs_as.role.arn,
             # A miss may decode any accepted original: the same memory rule as uploads.
             memory_size=s.memory_mb,
             timeout=s.cdn.origin_timeout_seconds,
@@ -113,7 +103,7 @@ class OriginFunction(pulumi.ComponentResource):
             environment={"variables": environment},
             logging_config={"log_format": "JSON", "log_group": self.log_group.name},
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.log_group, role_policy, *args.depends_on]
+                parent=self, depends_on=[runs_as.log_group, runs_as.policy, *args.depends_on]
             ),
         )
         # AWS_IAM always: CloudFront signs with origin access control; nobody else may call.

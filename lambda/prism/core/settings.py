@@ -187,6 +187,10 @@ def _secret_arn(raw: str | None) -> str | None:
     return raw or None
 
 
+#: Error statuses HTTP routes answer themselves (storage failures, unhandled errors).
+HTTP_ERROR_STATUSES = frozenset({500, 503})
+
+
 def _check_adapter_retries(raw: str) -> None:
     """On Lambda, transient failures of the events route must fail the invocation."""
     codes: set[int] = set()
@@ -199,4 +203,11 @@ def _check_adapter_retries(raw: str) -> None:
             f"AWS_LWA_ERROR_STATUS_CODES must include {RETRY_STATUS} on Lambda (got {raw!r}):"
             " otherwise the adapter reports failed S3 events as handled and Lambda never"
             " retries them"
+        )
+    answered = sorted(codes & HTTP_ERROR_STATUSES)
+    if answered:
+        raise SettingsError(
+            f"AWS_LWA_ERROR_STATUS_CODES must not include {answered} (got {raw!r}): HTTP routes"
+            " answer them, and the adapter would turn each into a failed invocation, which a"
+            f" function URL answers with a bare 502; list only {RETRY_STATUS}"
         )

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from prism.core.constants import RETRY_STATUS
 from prism.core.errors import ImageRejected
 from prism.service.admission import Overloaded
 from prism.storage.base import StorageError
@@ -74,6 +75,13 @@ def rejection_problem(record: RejectionRecord, status: int = 422) -> ProblemErro
     )
 
 
+def title(status: int) -> str:
+    """The status's reason phrase; the events route's retry status (unassigned) has its own."""
+    if status == RETRY_STATUS:
+        return "Event Failed, Retry"
+    return HTTPStatus(status).phrase
+
+
 def problem_response(
     request: Request,
     status: int,
@@ -85,7 +93,7 @@ def problem_response(
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"urn:prism:problem:{code}" if code else "about:blank",
-        "title": HTTPStatus(status).phrase,
+        "title": title(status),
         "status": status,
         "detail": detail,
         "instance": request.url.path,
@@ -101,7 +109,7 @@ def problem_responses(*statuses: int, **descriptions: str) -> dict[int | str, di
     return {
         status: {
             "model": Problem,
-            "description": descriptions.get(f"s{status}", HTTPStatus(status).phrase),
+            "description": descriptions.get(f"s{status}") or title(status),
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
         for status in statuses

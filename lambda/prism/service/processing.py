@@ -15,18 +15,23 @@ a deleted image stays deleted and no manifest outlives its variants.
 
 A bad file is never lost: the original stays where it was uploaded and a rejection record
 says why. Storage failures propagate as StorageError for the caller to turn into a retry.
+An upload sent to POST /images is processed by that request, not again by the S3 event its
+original fires (service/claims.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from prism.core import deadline
 from prism.core.errors import ImageRejected, TooLarge
 from prism.core.settings import Settings
 from prism.core.telemetry import Stopwatch, Telemetry
+from prism.service import claims
 from prism.service.admission import MemoryBudget, Overloaded
 from prism.storage.base import Storage, StorageError
 from prism.storage.layout import (
@@ -100,14 +105,40 @@ ADMISSION_WAIT_S = 30.0
 
 
 class Ingestor:
-    def __init__(self, storage: Storage, settings: Settings, telemetry: Telemetry) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        settings: Settings,
+        telemetry: Telemetry,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.storage = storage
         self.settings = settings
         self.telemetry = telemetry
         self.budget = MemoryBudget(settings.memory_mb)
+        self.clock = clock  # wall clock: claims are compared across invocations
+        self.sleep = sleep
+
+    def _settled(
+        self, image_id: str, key: str, etag: str
+    ) -> tuple[IngestOutcome | None, ManifestRecord | None]:
+        """The stored outcome for this very object, if any; and whatever manifest there is."""
+        manifest = read_manifest(self.storage, image_id)
+        if manifest is not None and manifest.source.is_object(key, etag):
+            return IngestOutcome(image_id, "processed", manifest), manifest
+        rejection = read_rejection(self.storage, image_id)
+        if rejection is not None and rejection.source.is_object(key, etag):
+            return IngestOutcome(image_id, "rejected", rejection), manifest
+        return None, manifest
 
     def handle_upload(self, key: str) -> IngestOutcome:
-        """Process the original at `key` in the uploads bucket (the S3-event path)."""
+        """Process the original at `key` in the uploads bucket (the S3-event path).
+
+        While a POST /images request holds a claim on the upload, this waits for its result
+        (as long as the invocation's deadline allows; then claims.Busy asks for a retry).
+        """
         image_id = image_id_for_upload(self.settings.uploads_prefix, key)
         if image_id is None:
             raise ValueError(f"{key!r} is not under the uploads prefix")
@@ -118,12 +149,17 @@ class Ingestor:
             # Deleted since the event was sent: nothing left to do.
             return IngestOutcome(image_id, "missing")
         with watch.stage("check"):
-            manifest = read_manifest(self.storage, image_id)
-            if manifest is not None and manifest.source.is_object(key, info.etag):
-                return IngestOutcome(image_id, "processed", manifest)
-            rejection = read_rejection(self.storage, image_id)
-            if rejection is not None and rejection.source.is_object(key, info.etag):
-                return IngestOutcome(image_id, "rejected", rejection)
+            settled, manifest = self._settled(image_id, key, info.etag)
+            if settled is None:
+                settled = claims.await_result(
+                    lambda: self._settled(image_id, key, info.etag)[0],
+                    lambda: claims.read(self.storage, image_id),
+                    give_up=claims.wait_until(deadline.remaining(), self.clock()),
+                    clock=self.clock,
+                    sleep=self.sleep,
+                )
+            if settled is not None:
+                return settled
             if manifest is not None:
                 # A different upload under this key was processed before. Its variants are
                 # about to be overwritten in place, so its manifest goes first: otherwise a
@@ -155,15 +191,26 @@ class Ingestor:
         image_id = new_image_id()
         key = upload_key(self.settings.uploads_prefix, image_id)
         watch = Stopwatch()
-        with watch.stage("store_original"):
-            etag = self.storage.put("uploads", key, data, content_type)
+        # On Lambda (where the invocation has a deadline) the original fires the S3 trigger.
+        # Staked before the original exists, the claim makes that event wait for this request
+        # instead of redoing its work, until the claim is released or runs out.
+        remaining = deadline.remaining()
+        if remaining is not None:
+            claims.stake(self.storage, image_id, self.clock() + remaining)
         try:
+            with watch.stage("store_original"):
+                etag = self.storage.put("uploads", key, data, content_type)
             return self._run(image_id, SourceRecord(key, etag), data, watch, ADMISSION_WAIT_S)
         except (StorageError, Overloaded):
             # The caller learns no id: leave nothing behind that would read 202 forever.
             with contextlib.suppress(StorageError):
                 self.storage.delete("uploads", [key])
             raise
+        finally:
+            # Done, or failed in a way this request lived through: the event is free at once.
+            # A killed request releases nothing; its event waits until the claim runs out.
+            if remaining is not None:
+                claims.release(self.storage, image_id)
 
     def _run(
         self,

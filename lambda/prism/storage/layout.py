@@ -6,6 +6,7 @@ Layout (one logical bucket each):
   processed  <id>/manifest.json          written last: its presence means "done"
              <id>/<variant>.<ext>
   rejected   <id>.json                   why the upload was refused
+             claims/<id>.json            POST /images is processing <id> until a time (short-lived)
 
 An image id is 32 lowercase hex characters. Keys under the uploads prefix that are not already
 an id (e.g. `uploads/Happy Face.jpg` copied in by hand) get the id `sha256(key)[:32]`, so the
@@ -63,6 +64,12 @@ def variant_key(image_id: str, name: str, extension: str) -> str:
 def rejection_key(image_id: str) -> str:
     _check(image_id)
     return f"{image_id}.json"
+
+
+def claim_key(image_id: str) -> str:
+    """Where POST /images notes that it is processing an upload (prism.service.claims)."""
+    _check(image_id)
+    return f"claims/{image_id}.json"
 
 
 def _check(image_id: str) -> None:

@@ -18,6 +18,7 @@ from prism.http.bodies import read_capped
 from prism.http.passthrough import is_pass_through
 from prism.http.problems import ProblemError, problem_responses
 from prism.http.schemas import EventFailure, EventRejection, EventResult
+from prism.service.claims import Busy
 from prism.service.events import MAX_EVENT_BYTES, MalformedEvent, printable, select_uploads
 from prism.storage.base import StorageError
 from prism.storage.records import RejectionRecord
@@ -48,7 +49,10 @@ def events_router(settings: Settings) -> APIRouter:
             s400="not an S3 notification event (not retried)",
             s403="an HTTP request, not an event from the Lambda Web Adapter",
             s413="the body is far larger than any S3 event (not retried)",
-            s500="a transient failure: the invocation fails and Lambda retries the event",
+            **{
+                f"s{RETRY_STATUS}": "a transient failure: the invocation fails (the adapter's "
+                "AWS_LWA_ERROR_STATUS_CODES) and Lambda retries the event"
+            },
         ),
     )
     async def handle_events(
@@ -84,6 +88,11 @@ def events_router(settings: Settings) -> APIRouter:
             for obj in selection.objects:
                 try:
                     outcome = await run_in_threadpool(svc.ingestor.handle_upload, obj.key)
+                except Busy as exc:
+                    # The upload's own POST /images request is still on it; by the retry it
+                    # has finished (then this is a no-op) or died (then this processes it).
+                    retry.append(f"{printable(obj.key)}: {exc}")
+                    continue
                 except StorageError as exc:
                     if exc.transient:
                         retry.append(f"{printable(obj.key)}: {exc}")
@@ -108,7 +117,7 @@ def events_router(settings: Settings) -> APIRouter:
             # retries; the records done so far are skipped then (same etag), not redone.
             svc.telemetry.logger.warning("event failed; Lambda will retry", extra={"error": retry})
             raise ProblemError(
-                RETRY_STATUS, f"storage failed, retry the event: {'; '.join(retry)}", code="retry"
+                RETRY_STATUS, f"not done yet, retry the event: {'; '.join(retry)}", code="retry"
             )
         return result
 

@@ -1,0 +1,1 @@
+"""Pulumi components, one concern each; `prism_infra.stack` wires them together."""
