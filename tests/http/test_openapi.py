@@ -23,6 +23,7 @@ class Clients:
     local: TestClient
     small: TestClient  # tiny request limit
     outage: TestClient  # S3 storage that cannot be reached
+    signed: TestClient  # transform URLs must be signed
 
     def processed_id(self) -> str:
         return self.local.post(
@@ -53,6 +54,7 @@ def clients(tmp_path_factory: pytest.TempPathFactory) -> Clients:
         local=TestClient(create_app(load_settings(local))),
         small=TestClient(create_app(load_settings(local | {"PRISM_MAX_REQUEST_BYTES": "100"}))),
         outage=TestClient(outage),
+        signed=TestClient(create_app(load_settings(local | {"PRISM_TRANSFORM_SIGNING_KEYS": "k"}))),
     )
 
 
@@ -98,6 +100,21 @@ CASES: dict[tuple[str, str, str], Case] = {
     ),
     ("get", "/images/{image_id}/{variant}", "503"): lambda c: c.outage.get(
         f"/images/{new_image_id()}/thumb"
+    ),
+    ("get", "/images/{image_id}/transform", "400"): lambda c: c.local.get(
+        f"/images/{c.processed_id()}/transform?width=abc"
+    ),
+    ("get", "/images/{image_id}/transform", "403"): lambda c: c.signed.get(
+        f"/images/{new_image_id()}/transform?width=10"
+    ),
+    ("get", "/images/{image_id}/transform", "404"): lambda c: c.local.get(
+        f"/images/{new_image_id()}/transform?width=10"
+    ),
+    ("get", "/images/{image_id}/transform", "422"): lambda c: c.local.get(
+        f"/images/{c.rejected_id()}/transform?width=10"
+    ),
+    ("get", "/images/{image_id}/transform", "503"): lambda c: c.outage.get(
+        f"/images/{new_image_id()}/transform?width=10"
     ),
     ("post", "/events", "400"): lambda c: c.local.post(
         "/events", json={"nope": 1}, headers=pass_through_headers()

@@ -1,4 +1,5 @@
-"""The `prism` command: `prism process` (files on disk) and `prism serve` (the app locally)."""
+"""The `prism` command: `prism process` (files on disk), `prism serve` (the app locally) and
+`prism sign-url` (a signed transform URL)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--data", default="prism-data", metavar="DIR", help="bucket directory")
+
+    from prism.cli import sign_url
+
+    sign_url.add_parser(commands)
     return parser
 
 
@@ -30,6 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from prism.cli.process import run as run_process
 
         return run_process(args)
+    if args.command == "sign-url":
+        from prism.cli.sign_url import run as run_sign_url
+
+        return run_sign_url(args)
     from prism.cli.serve import run as run_serve
 
     return run_serve(args)

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from prism.core.constants import EVENTS_PATH, RETRY_STATUS
 from prism.core.errors import InvalidSpec
@@ -48,6 +48,13 @@ class Settings:
     memory_mb: int = 2048
     api_keys_secret_arn: str | None = None
     api_keys_secret_version: str | None = None
+    transform_max_size: int = 4096
+    transform_widths: tuple[int, ...] = ()
+    transform_widths_mode: Literal["up", "reject"] = "up"
+    transform_max_pixels: int = 4096 * 4096
+    transform_signing_keys: tuple[str, ...] = ()
+    transform_signing_secret_arn: str | None = None
+    transform_delivery: Literal["redirect", "bytes"] = "redirect"
     #: Behind CloudFront: the distribution to invalidate, and its public base URL.
     cdn_distribution_id: str | None = None
     cdn_url: str | None = None
@@ -160,6 +167,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         api_keys_secret_version=env.get("PRISM_API_KEYS_SECRET_VERSION") or None,
         cdn_distribution_id=_distribution_id(env.get("PRISM_CDN_DISTRIBUTION_ID")),
         cdn_url=_cdn_url(env.get("PRISM_CDN_URL")),
+        **_transform_settings(env),
     )
 
 
@@ -179,6 +187,47 @@ def _cdn_url(raw: str | None) -> str | None:
     if value and not _CDN_URL.fullmatch(value):
         raise SettingsError(f"PRISM_CDN_URL must look like https://img.example.com, got {raw!r}")
     return value or None
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name) or BY_ENV[name].default
+    if value not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def parse_widths(raw: str, max_size: int) -> tuple[int, ...]:
+    """A width allowlist, "640,750,1080": ascending whole numbers from 1 to max_size."""
+    try:
+        widths = tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(f"expected comma-separated whole numbers, got {raw!r}") from None
+    if list(widths) != sorted(set(widths)) or any(not 1 <= w <= max_size for w in widths):
+        raise ValueError(f"widths must ascend, each from 1 to {max_size}, got {raw!r}")
+    return widths
+
+
+def _transform_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    max_size = _int(env, "PRISM_TRANSFORM_MAX_SIZE")
+    try:
+        widths = parse_widths(env.get("PRISM_TRANSFORM_WIDTHS") or "", max_size)
+    except ValueError as exc:
+        raise SettingsError(f"PRISM_TRANSFORM_WIDTHS: {exc}") from None
+    keys = tuple(k.strip() for k in (env.get("PRISM_TRANSFORM_SIGNING_KEYS") or "").split(","))
+    arn = env.get("PRISM_TRANSFORM_SIGNING_SECRET_ARN") or None
+    if arn and not (arn.startswith("arn:") and ":secretsmanager:" in arn):
+        raise SettingsError(
+            f"PRISM_TRANSFORM_SIGNING_SECRET_ARN must be a Secrets Manager ARN, got {arn!r}"
+        )
+    return {
+        "transform_max_size": max_size,
+        "transform_widths": widths,
+        "transform_widths_mode": _choice(env, "PRISM_TRANSFORM_WIDTHS_MODE", ("up", "reject")),
+        "transform_max_pixels": _int(env, "PRISM_TRANSFORM_MAX_PIXELS"),
+        "transform_signing_keys": tuple(k for k in keys if k),
+        "transform_signing_secret_arn": arn,
+        "transform_delivery": _choice(env, "PRISM_TRANSFORM_DELIVERY", ("redirect", "bytes")),
+    }
 
 
 def _secret_arn(raw: str | None) -> str | None:

@@ -178,6 +178,63 @@ SETTINGS: tuple[Setting, ...] = (
         "public URL (NONE auth) only: the secret version to read (default: the current one).",
     ),
     Setting(
+        "PRISM_TRANSFORM_MAX_SIZE",
+        "transform_max_size",
+        "int",
+        4096,
+        "largest width or height a transform URL may ask for (default 4096).",
+        bounds=(16, 16384),
+    ),
+    Setting(
+        "PRISM_TRANSFORM_WIDTHS",
+        "transform_widths",
+        "str",
+        None,
+        "the widths transform URLs may ask for, comma-separated and ascending (e.g."
+        " 640,750,828,1080,1200,1920,2048,3840); unset: any width up to the maximum.",
+    ),
+    Setting(
+        "PRISM_TRANSFORM_WIDTHS_MODE",
+        "transform_widths_mode",
+        "choice",
+        "up",
+        "a width outside PRISM_TRANSFORM_WIDTHS: 'up' makes the next allowed width up, 'reject'"
+        " answers 400 (default up).",
+    ),
+    Setting(
+        "PRISM_TRANSFORM_MAX_PIXELS",
+        "transform_max_pixels",
+        "int",
+        4096 * 4096,
+        "largest transform result in pixels; larger asks answer 400 (default 16777216).",
+        bounds=(1, 1_000_000_000),
+    ),
+    Setting(
+        "PRISM_TRANSFORM_SIGNING_KEYS",
+        "transform_signing_keys",
+        "str",
+        None,
+        "local use: comma-separated keys transform URLs must be signed with (the first signs,"
+        " any verifies); on AWS use PRISM_TRANSFORM_SIGNING_SECRET_ARN.",
+    ),
+    Setting(
+        "PRISM_TRANSFORM_SIGNING_SECRET_ARN",
+        "transform_signing_secret_arn",
+        "str",
+        None,
+        'Secrets Manager secret ({"keys": [...]}) with the transform signing keys; when set,'
+        " transform URLs must carry a valid `sig`.",
+    ),
+    Setting(
+        "PRISM_TRANSFORM_DELIVERY",
+        "transform_delivery",
+        "choice",
+        "redirect",
+        "S3 storage: answer transforms with a 302 to a presigned URL ('redirect', like"
+        " variants) or with their bytes up to 4 MB and a redirect above ('bytes', for a CDN in"
+        " front). Local storage always answers bytes.",
+    ),
+    Setting(
         "PRISM_CDN_DISTRIBUTION_ID",
         "cdn_distribution_id",
         "str",

@@ -23,6 +23,7 @@ FORMATS: dict[str, tuple[str, str]] = {
 #: Formats that can carry alpha; a variant in any other format is flattened onto the background.
 FORMATS_WITH_ALPHA = frozenset({"png", "webp", "avif"})
 # Names end up in storage keys and URLs, so they are kept to a safe alphabet.
+RESERVED_NAMES = frozenset({"transform"})
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _MAX_SIDE = 16384
 _FIELDS = {
@@ -109,6 +110,9 @@ def parse_spec(raw: Any) -> VariantSpec:
             f"variant name {name!r} must be 1-32 characters of a-z, 0-9, '_' or '-', "
             "starting with a letter or digit"
         )
+    if name in RESERVED_NAMES:
+        # GET /images/{id}/transform is the transform route, not a variant.
+        raise InvalidSpec(f"variant name {name!r} is reserved")
     try:
         unknown = sorted(set(raw) - _FIELDS)
         if unknown:

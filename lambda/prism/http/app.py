@@ -18,7 +18,17 @@ from prism.http.api_keys import KeyStore, secrets_manager_loader
 from prism.http.bound_host import BoundHost
 from prism.http.deadline import InvocationDeadline
 from prism.http.dependencies import Services, open_storage
-from prism.http.routers import docs, events, health, images, local_uploads, uploads
+from prism.http.routers import (
+    cdn_origin,
+    docs,
+    events,
+    health,
+    images,
+    local_uploads,
+    transforms,
+    uploads,
+)
+from prism.http.signing_keys import signing_keys
 from prism.service.processing import Ingestor
 from prism.storage.base import Storage
 from prism.storage.edge_cache import open_edge_cache
@@ -58,6 +68,7 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
         Ingestor(storage, settings, telemetry),
         keys,
         local,
+        signing_keys(settings),
         open_edge_cache(settings.cdn_distribution_id),
     )
     # The two parts tests and workers reach for, by their plain names.
@@ -65,10 +76,13 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     app.state.storage = storage
     problems.install(app)
     app.include_router(health.router)
+    # Before images: its /images/{image_id}/{variant} would take "transform" as a variant.
+    app.include_router(transforms.router)
     app.include_router(images.router)
     app.include_router(uploads.router)
     app.include_router(events.events_router(settings))
     app.include_router(docs.router)
+    app.include_router(cdn_origin.router)
     app.add_middleware(InvocationDeadline)
     if local:
         app.include_router(local_uploads.router)

@@ -15,6 +15,7 @@ from prism.core.settings import Settings
 from prism.core.telemetry import Telemetry
 from prism.http.api_keys import HEADER, ApiKeyError, KeyStore
 from prism.http.problems import ProblemError
+from prism.http.signing_keys import SigningKeys
 from prism.service.processing import Ingestor
 from prism.storage.base import Bucket, Storage
 from prism.storage.edge_cache import EdgeCache, NoEdgeCache
@@ -32,6 +33,7 @@ class Services:
     ingestor: Ingestor
     keys: KeyStore | None  # None: no key needed (an AWS_IAM or local URL)
     local: bool  # buckets on disk (prism serve): no Lambda Web Adapter in front
+    signing: SigningKeys  # transform URL signatures (off unless keys are configured)
     #: Behind the CDN: forgets deleted images at the edge (a no-op without one).
     edge_cache: EdgeCache = field(default_factory=NoEdgeCache)
 
@@ -124,3 +126,10 @@ async def require_api_key(request: Request) -> None:
         f"{'no' if missing else 'a wrong'} API key: send a valid key in the {HEADER} header",
         code="missing_api_key" if missing else "invalid_api_key",
     )
+
+
+async def require_api_key_unless_signed(request: Request) -> None:
+    """Transform URLs: with signing on, the signature is the credential (an <img> cannot send
+    a header), checked by the route; otherwise the same API key as every other route."""
+    if not services(request).signing.enabled:
+        await require_api_key(request)

@@ -25,7 +25,7 @@ from prism.image.flatten import flatten_for
 from prism.image.geometry import Plan
 from prism.image.header import DECODE_ERRORS, bomb_detail, open_image, read_header
 from prism.image.orient import orient
-from prism.image.prepare import Prepared, prepare
+from prism.image.prepare import DRAFT_MARGIN, Prepared, prepare
 from prism.image.schedule import Job, run_jobs
 
 # Relative encode cost per pixel (measured at 12-14 MP), to start the longest jobs first.
@@ -73,13 +73,15 @@ def make_variants(
     *,
     background: tuple[int, int, int] = (255, 255, 255),
     workers: int | None = None,
+    draft_margin: float = DRAFT_MARGIN,
 ) -> VariantSet:
     """Make every variant of `data`. `workers` caps the encoding threads (default: one per
-    CPU); `workers=1` runs everything on the calling thread."""
+    CPU); `workers=1` runs everything on the calling thread. `draft_margin`: how much larger
+    than the largest output a JPEG is decoded (prepare.draft_size)."""
     im = open_image(data, limits)
     fmt = im.format or "?"
     with _rejecting(im, limits, fmt, "data is corrupt or truncated"):
-        ready = prepare(read_header(im, limits), specs)
+        ready = prepare(read_header(im, limits), specs, draft_margin)
         ready = ready.with_orientation(decode(im, ready.draft))
         base = orient(to_srgb8(im), ready.header.orientation)
     if base is not im:

@@ -16,6 +16,8 @@ from prism.image.header import Header
 PHOTOGRAPHIC_FORMATS = frozenset({"JPEG", "MPO", "HEIF", "AVIF"})
 #: Formats Pillow can decode at a reduced scale.
 DRAFTABLE_FORMATS = frozenset({"JPEG", "MPO"})
+#: JPEGs decode at a reduced DCT scale down to this many times the largest output.
+DRAFT_MARGIN = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,23 +44,27 @@ class Prepared:
         return prepare(replace(self.header, orientation=orientation), self.specs)
 
 
-def prepare(header: Header, specs: tuple[VariantSpec, ...]) -> Prepared:
+def prepare(
+    header: Header, specs: tuple[VariantSpec, ...], draft_margin: float = DRAFT_MARGIN
+) -> Prepared:
     upright = header.upright_size
     plans = tuple(plan(*upright, spec) for spec in specs)
     draft = None
     if header.format in DRAFTABLE_FORMATS:
-        draft = draft_size(plans, upright)
+        draft = draft_size(plans, upright, draft_margin)
         if draft is not None and header.orientation in (5, 6, 7, 8):
             draft = (draft[1], draft[0])  # decode() works on the stored, sideways image
     return Prepared(header, specs, plans, draft)
 
 
-def draft_size(plans: tuple[Plan, ...], upright: tuple[int, int]) -> tuple[int, int] | None:
-    """Largest output, doubled so Lanczos still has detail to work with; None if any variant
-    needs (nearly) full resolution."""
-    # A cropped variant needs its region, not the whole image, at twice its output size.
-    need_w = max(round(2 * p.size[0] * upright[0] / (p.box[2] - p.box[0])) for p in plans)
-    need_h = max(round(2 * p.size[1] * upright[1] / (p.box[3] - p.box[1])) for p in plans)
+def draft_size(
+    plans: tuple[Plan, ...], upright: tuple[int, int], margin: float = DRAFT_MARGIN
+) -> tuple[int, int] | None:
+    """Largest output times `margin` (doubled by default, so Lanczos still has detail to work
+    with); None if any variant needs (nearly) full resolution."""
+    # A cropped variant needs its region, not the whole image, at `margin` x its output size.
+    need_w = max(round(margin * p.size[0] * upright[0] / (p.box[2] - p.box[0])) for p in plans)
+    need_h = max(round(margin * p.size[1] * upright[1] / (p.box[3] - p.box[1])) for p in plans)
     if need_w >= upright[0] or need_h >= upright[1]:
         return None
     return (need_w, need_h)

@@ -33,7 +33,8 @@ def lookup(storage: Storage, settings: Settings, image_id: str) -> Lookup:
 
 
 def delete_image(storage: Storage, settings: Settings, image_id: str) -> bool:
-    """Remove original, variants, manifest and rejection record. False if nothing was there."""
+    """Remove original, variants, transforms (all under the image folder), manifest and
+    rejection record. False if nothing was there."""
     found = lookup(storage, settings, image_id)
     originals = {upload_key(settings.uploads_prefix, image_id)}
     if found.record is not None and found.record.source.key.startswith(settings.uploads_prefix):

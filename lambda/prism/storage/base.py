@@ -40,8 +40,17 @@ class UploadForm:
 class Storage(Protocol):
     def bucket_name(self, bucket: Bucket) -> str: ...
 
-    def put(self, bucket: Bucket, key: str, data: bytes, content_type: str) -> str:
-        """Write the object whole; returns its etag."""
+    def put(
+        self,
+        bucket: Bucket,
+        key: str,
+        data: bytes,
+        content_type: str,
+        *,
+        cache_control: str | None = None,
+    ) -> str:
+        """Write the object whole; returns its etag. `cache_control` is stored with it (S3
+        serves it as the object's Cache-Control); local storage has no metadata to keep."""
         ...
 
     def get(self, bucket: Bucket, key: str) -> bytes | None:
@@ -56,8 +65,11 @@ class Storage(Protocol):
 
     def list_keys(self, bucket: Bucket, prefix: str) -> list[str]: ...
 
-    def download_url(self, bucket: Bucket, key: str, ttl: int, content_type: str) -> str | None:
-        """A short-lived URL for the object, or None when the app should serve the bytes."""
+    def download_url(
+        self, bucket: Bucket, key: str, ttl: int, content_type: str | None
+    ) -> str | None:
+        """A short-lived URL for the object, or None when the app should serve the bytes.
+        `content_type` None: the type stored with the object."""
         ...
 
     def upload_form(self, key: str, ttl: int, max_bytes: int) -> UploadForm:

@@ -104,7 +104,15 @@ class LocalStorage:
     def _path(self, bucket: Bucket, key: str) -> Path:
         return self.root / self._names[bucket] / encode_key(key)
 
-    def put(self, bucket: Bucket, key: str, data: bytes, content_type: str) -> str:
+    def put(
+        self,
+        bucket: Bucket,
+        key: str,
+        data: bytes,
+        content_type: str,
+        *,
+        cache_control: str | None = None,
+    ) -> str:
         path = self._path(bucket, key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -168,7 +176,9 @@ class LocalStorage:
                     keys.append(key)
         return sorted(keys)
 
-    def download_url(self, bucket: Bucket, key: str, ttl: int, content_type: str) -> str | None:
+    def download_url(
+        self, bucket: Bucket, key: str, ttl: int, content_type: str | None
+    ) -> str | None:
         return None  # the app serves local bytes itself
 
     # --- the local stand-in for a presigned POST -------------------------------------------

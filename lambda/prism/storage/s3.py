@@ -118,13 +118,26 @@ class S3Storage:
     def bucket_name(self, bucket: Bucket) -> str:
         return self._names[bucket]
 
-    def put(self, bucket: Bucket, key: str, data: bytes, content_type: str) -> str:
+    def put(
+        self,
+        bucket: Bucket,
+        key: str,
+        data: bytes,
+        content_type: str,
+        *,
+        cache_control: str | None = None,
+    ) -> str:
+        extra = {"CacheControl": cache_control} if cache_control else {}
         try:
             response = self._timed(
                 "put",
                 key,
                 lambda: self._client.put_object(
-                    Bucket=self._names[bucket], Key=key, Body=data, ContentType=content_type
+                    Bucket=self._names[bucket],
+                    Key=key,
+                    Body=data,
+                    ContentType=content_type,
+                    **extra,
                 ),
             )
         except (ClientError, BotoCoreError) as exc:
@@ -191,13 +204,14 @@ class S3Storage:
             raise _error("list", prefix, exc) from exc
         return sorted(keys)
 
-    def download_url(self, bucket: Bucket, key: str, ttl: int, content_type: str) -> str | None:
+    def download_url(
+        self, bucket: Bucket, key: str, ttl: int, content_type: str | None
+    ) -> str | None:
         # Signing is local computation: no request is made here.
-        return self._client.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": self._names[bucket], "Key": key, "ResponseContentType": content_type},
-            ExpiresIn=ttl,
-        )
+        params = {"Bucket": self._names[bucket], "Key": key}
+        if content_type:
+            params["ResponseContentType"] = content_type
+        return self._client.generate_presigned_url("get_object", Params=params, ExpiresIn=ttl)
 
     def upload_form(self, key: str, ttl: int, max_bytes: int) -> UploadForm:
         post = self._client.generate_presigned_post(

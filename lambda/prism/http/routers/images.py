@@ -210,8 +210,8 @@ def get_variant(
     "/images/{image_id}",
     status_code=204,
     response_class=Response,
-    summary="Delete the original, variants, manifest and rejection record (and forget them"
-    " at the CDN)",
+    summary="Delete the original, variants, transforms, manifest and rejection record (and"
+    " forget them at the CDN)",
     responses=problem_responses(
         404, 422, 503, s404="no image with this id", s422="the id is malformed"
     ),

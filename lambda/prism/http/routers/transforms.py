@@ -1,0 +1,175 @@
+"""GET /images/{image_id}/transform: any allowed size and format, made once, then stored.
+
+The rules (parameters, canonical form, `format=auto`, signatures) are prism.transforms'; the
+work is prism.service.transforms'. This router turns their answers into HTTP: a redirect to
+storage or the bytes, with ETag, Vary and Cache-Control, and every refusal as problem+json.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import RedirectResponse
+
+from prism.core.errors import ImageRejected
+from prism.http import dependencies as deps
+from prism.http.api_keys import ApiKeyError
+from prism.http.dependencies import Services
+from prism.http.problems import ProblemError, problem_responses, rejection_problem
+from prism.service.transforms import CACHE_CONTROL, NotAvailable, find_or_make, read_stored
+from prism.transforms.params import DEFAULT_QUALITY, TransformError
+
+#: Largest answer sent as bytes under `PRISM_TRANSFORM_DELIVERY=bytes`: a function URL
+#: buffers at most 6 MB, and binary bodies travel base64-encoded (4/3 larger).
+BYTES_LIMIT = 4_000_000
+CODES = {400: "invalid_transform", 403: "invalid_signature", 404: "not_found"}
+
+_Q = ", ".join(f"{f} {q}" for f, q in DEFAULT_QUALITY.items() if f != "legacy")
+_PARAMETERS: list[dict[str, Any]] = [
+    {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+    for name, schema, description in (
+        (
+            "width",
+            {"type": "integer", "minimum": 1},
+            "Largest width in pixels, 1 to the "
+            "deployment's maximum (PRISM_TRANSFORM_MAX_SIZE, default 4096); with an allowlist "
+            "(PRISM_TRANSFORM_WIDTHS) another width becomes the next allowed one up, or a 400.",
+        ),
+        ("height", {"type": "integer", "minimum": 1}, "Largest height in pixels, same bounds."),
+        (
+            "fit",
+            {"type": "string", "enum": ["contain", "cover"], "default": "contain"},
+            "`contain`: fit inside width x height; `cover`: fill it, centre-cropped. Never "
+            "upscales.",
+        ),
+        (
+            "format",
+            {"type": "string", "enum": ["auto", "avif", "jpeg", "jpg", "png", "webp"]},
+            "Output format; default: the original's (JPEG or PNG for formats browsers do not "
+            "show). `auto`: AVIF if Accept lists image/avif, else WebP if it lists image/webp, "
+            "else JPEG (PNG for images with alpha); such answers carry `Vary: Accept`.",
+        ),
+        (
+            "quality",
+            {"type": "integer", "minimum": 1, "maximum": 100},
+            f"Encoder quality; default per format: {_Q}. Ignored for PNG.",
+        ),
+        (
+            "sig",
+            {"type": "string"},
+            "Signature of the canonical form, required when the "
+            "deployment signs transform URLs (see `prism sign-url`).",
+        ),
+    )
+]
+
+router = APIRouter(dependencies=[Depends(deps.require_api_key_unless_signed)])
+
+
+@router.get(
+    "/images/{image_id}/transform",
+    name="transform_image",
+    summary="The image at any allowed size and format, made on the first request",
+    description=(
+        "Parameters are normalised into one canonical form, so every spelling of a transform "
+        "shares one stored result. The first request renders it through the same pipeline as "
+        "the variants and stores it; later ones never decode. Unknown, repeated or malformed "
+        "parameters answer 400 naming the parameter (`param` in the problem)."
+    ),
+    response_class=Response,
+    openapi_extra={"parameters": _PARAMETERS},
+    responses={
+        200: {
+            "description": "the bytes (local storage, or PRISM_TRANSFORM_DELIVERY=bytes)",
+            "content": {"image/*": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        302: {"description": "redirect to a short-lived presigned URL (S3 storage)"},
+        304: {"description": "not modified (If-None-Match matched the ETag)"},
+        **problem_responses(
+            400,
+            403,
+            404,
+            422,
+            503,
+            s400="a parameter is unknown, repeated, malformed or out of range (named in "
+            "`param`), or the result would have too many pixels",
+            s403="the URL must be signed and its `sig` is missing or wrong",
+            s404="no image with this id",
+            s422="the image was rejected, or its original cannot be read (reason in the body)",
+        ),
+    },
+)
+def transform_image(
+    request: Request,
+    image_id: str = Path(description="32 lowercase hex characters"),
+    svc: Services = Depends(deps.services),  # noqa: B008
+) -> Response:
+    accept = ",".join(request.headers.getlist("accept")) or None
+    started = time.perf_counter()
+    try:
+        keys = svc.signing.keys()
+        answer = find_or_make(
+            svc.storage, svc.settings, keys, image_id, request.url.query or None, accept
+        )
+    except TransformError as e:
+        raise ProblemError(e.status, e.detail, code=CODES[e.status], param=e.param) from None
+    except NotAvailable as e:
+        if e.rejection is not None:
+            raise rejection_problem(e.rejection) from None
+        raise ProblemError(404, e.detail, code="not_found") from None
+    except ImageRejected as e:
+        # An original still pending that turns out unreadable: 422 like a rejected image.
+        raise ProblemError(
+            422,
+            f"the image cannot be transformed: {e.detail}",
+            code=e.reason,
+            reason=e.reason,
+            detected_format=e.detected_format,
+        ) from None
+    except ApiKeyError:
+        raise ProblemError(
+            503,
+            "the signing keys cannot be read right now; try again shortly",
+            code="keys_unavailable",
+            headers={"Retry-After": "2"},
+        ) from None
+
+    if answer.made:
+        svc.telemetry.logger.info(
+            "transform made",
+            extra={
+                "image_id": image_id,
+                "key": answer.key,
+                "bytes_out": answer.size,
+                "total_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+    headers = {"Vary": "Accept"} if answer.resolved.negotiated else {}
+    if svc.settings.transform_delivery == "redirect" or answer.size > BYTES_LIMIT:
+        ttl = svc.settings.download_url_ttl
+        url = svc.storage.download_url("processed", answer.key, ttl, answer.content_type)
+        if url is not None:
+            return RedirectResponse(
+                url, status_code=302, headers=headers | {"Cache-Control": "no-store"}
+            )
+    etag = f'"{answer.etag}"'
+    headers |= {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    if {etag, "*"} & _tags(request.headers.get("if-none-match")):
+        return Response(status_code=304, headers=headers)
+    stored = read_stored(svc.storage, answer)
+    if stored is None:  # deleted between the HEAD and the GET
+        raise ProblemError(404, f"no image with id {image_id}", code="not_found")
+    data, content_type = stored
+    return Response(data, media_type=content_type, headers=headers)
+
+
+def _tags(header: str | None) -> set[str]:
+    return {t.strip().removeprefix("W/") for t in (header or "").split(",") if t.strip()}
