@@ -40,6 +40,26 @@ class ConfigError(pulumi.RunError):
     """A `prism:*` setting is invalid; the message names the key and what is allowed."""
 
 
+DEFAULT_TRANSFORM_WIDTHS = (
+    16,
+    32,
+    48,
+    64,
+    96,
+    128,
+    256,
+    384,
+    640,
+    750,
+    828,
+    1080,
+    1200,
+    1920,
+    2048,
+    3840,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class AlarmThresholds:
     """An alarm fires when its value goes above its threshold (5-minute windows)."""
@@ -109,6 +129,11 @@ class StackSettings:
     protect_data: bool = True
     background: str = "#ffffff"
     log_level: str = "INFO"
+    #: Transform widths allowed (issue 13): a public URL (the CDN) with unsigned transforms
+    #: needs an allowlist, or anyone could fill the bucket with every width from 1 to 4096.
+    #: Default: Next.js's deviceSizes and imageSizes, so next/image works unchanged.
+    transform_widths: tuple[int, ...] = DEFAULT_TRANSFORM_WIDTHS
+    transform_widths_mode: Literal["up", "reject"] = "up"
     #: CloudFront in front (issue 14); `prism:cdn*` keys, parsed in prism_infra.cdn.settings.
     cdn: CdnSettings = field(default_factory=CdnSettings)
 
@@ -136,6 +161,8 @@ KEYS: dict[str, str] = {
     "protectData": "protect_data",
     "background": "background",
     "logLevel": "log_level",
+    "transformWidths": "transform_widths",
+    "transformWidthsMode": "transform_widths_mode",
     # CDN (issue 14): every prism:cdn* key lands in the one `cdn` field.
     **dict.fromkeys(CDN_KEYS, "cdn"),
 }
@@ -308,6 +335,13 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
         cdn = parse_cdn(raw)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    widths, widths_mode = _transform_widths(raw, d)
+    if cdn.enabled and not widths:
+        # Issue 13's rule: a public URL with unsigned transforms needs a width allowlist.
+        raise ConfigError(
+            "prism:cdn makes transform URLs public and unsigned, so prism:transformWidths must "
+            "list the allowed widths (unset gives a Next.js-like default); or set prism:cdn false"
+        )
     return StackSettings(
         memory_mb=memory_mb,
         # The function URL caps a request at 15 minutes; S3 events are async, same cap.
@@ -335,8 +369,28 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
         protect_data=_bool(raw, "protectData", d.protect_data),
         background=background,
         log_level=level,
+        transform_widths=widths,
+        transform_widths_mode=widths_mode,  # type: ignore[arg-type]  # checked
         cdn=cdn,
     )
+
+
+def _transform_widths(raw: Mapping[str, Any], d: StackSettings) -> tuple[tuple[int, ...], str]:
+    from prism.core.settings import parse_widths
+
+    value = _decoded(raw.get("transformWidths", None))
+    if value is None:
+        widths = d.transform_widths
+    else:
+        text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        try:
+            widths = parse_widths(text, 4096)
+        except ValueError as exc:
+            raise ConfigError(f"prism:transformWidths: {exc}") from None
+    mode = _str(raw, "transformWidthsMode", d.transform_widths_mode)
+    if mode not in ("up", "reject"):
+        raise ConfigError(f"prism:transformWidthsMode must be 'up' or 'reject', got {mode!r}")
+    return widths, mode
 
 
 def _configured_keys() -> set[str]:

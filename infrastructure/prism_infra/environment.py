@@ -63,6 +63,8 @@ def function_environment(
         "PRISM_BACKGROUND": settings.background,
         "PRISM_EVENTS_PATH": EVENTS_PATH,
         "PRISM_LOG_LEVEL": settings.log_level,
+        "PRISM_TRANSFORM_WIDTHS": ",".join(map(str, settings.transform_widths)),
+        "PRISM_TRANSFORM_WIDTHS_MODE": settings.transform_widths_mode,
     }
     if api_keys_secret_arn:
         # Where the keys are, not the keys. The version changes with every key change, so

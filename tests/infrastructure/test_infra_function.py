@@ -19,6 +19,15 @@ FUNCTION = "aws:lambda/function:Function"
 PUBLIC_URL_ONLY = {"PRISM_API_KEYS_SECRET_ARN", "PRISM_API_KEYS_SECRET_VERSION"}
 #: Set only with the CDN on (test_infra_cdn.py): its distribution and public URL.
 CDN_ONLY = {"PRISM_CDN_DISTRIBUTION_ID", "PRISM_CDN_URL"}
+#: Transform settings the stack leaves at the app's defaults (no stack keys): sizes and pixel
+#: bound, local signing keys, delivery (behind the CDN misses come by storage key instead).
+TRANSFORM_APP_DEFAULTS = {
+    "PRISM_TRANSFORM_MAX_SIZE",
+    "PRISM_TRANSFORM_MAX_PIXELS",
+    "PRISM_TRANSFORM_SIGNING_KEYS",
+    "PRISM_TRANSFORM_SIGNING_SECRET_ARN",
+    "PRISM_TRANSFORM_DELIVERY",
+}
 
 
 def _statements(resource: Registered) -> list[dict[str, Any]]:
@@ -89,7 +98,9 @@ def test_environment_is_exactly_what_the_app_reads(default: Stack) -> None:
     # "exactly": everything the app reads except what only local storage or a public URL uses
     local_only = {k for k, doc in ENV_VARS.items() if doc.startswith("local storage only")}
     assert local_only, "the contract marks PRISM_DATA_DIR as local-only"
-    assert app_vars == set(ENV_VARS) - local_only - PUBLIC_URL_ONLY - CDN_ONLY
+    assert (
+        app_vars == set(ENV_VARS) - local_only - PUBLIC_URL_ONLY - CDN_ONLY - TRANSFORM_APP_DEFAULTS
+    )
     # the rest belongs to the Lambda Web Adapter and Powertools, nothing else
     others = set(env) - app_vars
     assert others == set(ADAPTER_ENV) | {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}
@@ -102,6 +113,25 @@ def test_environment_is_exactly_what_the_app_reads(default: Stack) -> None:
     assert settings.rejected_bucket == "rejected-a1b2c3"
     assert [s.name for s in settings.variants] == ["jpeg85", "jpeg60", "webp", "png", "thumb"]
     assert settings.events_path == env["AWS_LWA_PASS_THROUGH_PATH"]
+    assert settings.transform_widths == (
+        16,
+        32,
+        48,
+        64,
+        96,
+        128,
+        256,
+        384,
+        640,
+        750,
+        828,
+        1080,
+        1200,
+        1920,
+        2048,
+        3840,
+    )
+    assert settings.transform_widths_mode == "up"
 
 
 def test_environment_follows_config(configured: Stack) -> None:

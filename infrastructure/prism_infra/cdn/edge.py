@@ -55,9 +55,9 @@ def router_code(settings: StackSettings, source: Path | None = None) -> str:
 def transform_code(settings: StackSettings) -> str:
     """The transform function's code, rendered by the transforms' own module.
 
-    Called with its defaults, which are the app's (largest side 4096, any width, unsigned);
-    the deployment's width allowlist and signing keys are passed here once the stack has
-    settings for them (issue 13)."""
+    The stack's width allowlist and mode, as the function's environment gives the app, so
+    edge and origin canonicalise alike; unsigned (the stack sets no signing keys)."""
     from prism_infra.cdn.function_code import render
 
-    return _fits(render(), "transform")
+    code = render(widths=settings.transform_widths, widths_mode=settings.transform_widths_mode)
+    return _fits(code, "transform")

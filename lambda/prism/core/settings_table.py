@@ -192,6 +192,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "the widths transform URLs may ask for, comma-separated and ascending (e.g."
         " 640,750,828,1080,1200,1920,2048,3840); unset: any width up to the maximum.",
+        stack_key="transformWidths",
     ),
     Setting(
         "PRISM_TRANSFORM_WIDTHS_MODE",
@@ -200,6 +201,7 @@ SETTINGS: tuple[Setting, ...] = (
         "up",
         "a width outside PRISM_TRANSFORM_WIDTHS: 'up' makes the next allowed width up, 'reject'"
         " answers 400 (default up).",
+        stack_key="transformWidthsMode",
     ),
     Setting(
         "PRISM_TRANSFORM_MAX_PIXELS",
