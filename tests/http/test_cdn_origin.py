@@ -94,3 +94,11 @@ def test_the_redirect_is_signed_when_the_deployment_signs(
         assert r.status_code == 307
         assert "&sig=" in r.headers["location"] or "?sig=" in r.headers["location"]
         assert _get(site, r.headers["location"]).status_code == 200
+
+
+def test_a_preset_variant_miss_is_a_404_problem(local: Site) -> None:
+    # the router's rewrite of /images/<id>/jpeg85; presets are stored before the manifest,
+    # so only a guess at an image still processing misses the bucket
+    r = _get(local, f"/{local.image_id}/jpeg85.jpg")
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"

@@ -188,7 +188,10 @@ def test_origin_function_url_keeps_aws_iam_and_admits_only_this_distribution(
 ) -> None:
     url = custom.one("aws:lambda/functionUrl:FunctionUrl", "cdn-origin-url").inputs
     assert url["authorizationType"] == "AWS_IAM"  # even with prism:functionUrlAuth NONE
-    assert url["invokeMode"] == "RESPONSE_STREAM"  # answers past 6 MB stream
+    # the adapter's mode, as in the function's environment (a mismatch breaks every answer)
+    env = custom.one("aws:lambda/function:Function", "cdn-origin-function").inputs
+    assert env["environment"]["variables"]["AWS_LWA_INVOKE_MODE"] == "buffered"
+    assert url["invokeMode"] == "BUFFERED"
     grants = [p.inputs for p in custom.of_type(PERMISSION) if p.name.startswith("cdn-")]
     assert sorted(g["action"] for g in grants) == [
         "lambda:InvokeFunction",

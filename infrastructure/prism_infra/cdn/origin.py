@@ -111,7 +111,10 @@ class OriginFunction(pulumi.ComponentResource):
             f"{name}-url",
             function_name=self.function.name,
             authorization_type="AWS_IAM",
-            invoke_mode="RESPONSE_STREAM",
+            # As the adapter's AWS_LWA_INVOKE_MODE (environment.py): buffered, 6 MB at most.
+            # Larger results are stored, then answered 307 to their public URL, which the
+            # bucket serves (prism.http.routers.cdn_origin).
+            invoke_mode="BUFFERED",
             opts=child,
         )
         self.register_outputs({"function_name": self.function.name, "url": self.url.function_url})
