@@ -3,7 +3,11 @@ public URL (the CDN) with unsigned transforms needs a width allowlist."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+from infra_mocks import Stack
 
 from prism_infra.cdn import edge
 from prism_infra.config import DEFAULT_TRANSFORM_WIDTHS, ConfigError, parse_config
@@ -40,3 +44,16 @@ def test_the_edge_function_gets_the_stacks_allowlist() -> None:
     code = edge.transform_code(s)
     assert '"widths": [320, 640]' in code
     assert '"widthsMode": "reject"' in code
+    # unsigned: the stack has no signing keys, so none are published at the edge
+    assert '"keys": []' in code
+
+
+def test_neither_function_is_given_a_signing_secret(
+    stack_factory: Callable[[dict[str, Any]], Stack],
+) -> None:
+    # no secret, so no role may read one: both environments leave it out
+    functions = stack_factory({}).of_type("aws:lambda/function:Function")
+    assert len(functions) == 2  # the upload function and the CDN's origin function
+    for fn in functions:
+        assert "PRISM_TRANSFORM_SIGNING_SECRET_ARN" not in fn.inputs["environment"]["variables"]
+        assert "PRISM_TRANSFORM_WIDTHS" in fn.inputs["environment"]["variables"]
