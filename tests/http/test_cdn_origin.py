@@ -46,7 +46,6 @@ def test_a_miss_answers_the_bytes_cacheably_and_stores_them(origin: Site) -> Non
     "form",
     [
         "width=320,format=webp",  # not in canonical order
-        "width%3D320",  # %-encoded: never decoded into a canonical form
         "fit=contain,width=320",  # a default spelled out
         "format=auto,width=320",  # auto is resolved at the edge, never stored
         "width=320,sig=abc",
@@ -61,6 +60,15 @@ def test_anything_not_exactly_canonical_is_refused_before_any_decode(
     assert r.status_code == 400, (form, r.text)
     assert r.headers["content-type"] == "application/problem+json"
     assert renders == []
+
+
+def test_a_percent_escaped_canonical_form_is_the_same_object(local: Site) -> None:
+    # S3 reads /<id>/t/width%3D320 as the key <id>/t/width=320; so does the origin
+    plain = _get(local, f"/{local.image_id}/t/width=320")
+    escaped = _get(local, f"/{local.image_id}/t/width%3D320")
+    assert plain.status_code == escaped.status_code == 200
+    assert escaped.headers["etag"] == plain.headers["etag"]
+    assert _get(local, f"/{local.image_id}/t/width%3D320%2Cformat%3Dwebp").status_code == 400
 
 
 def test_unknown_images_are_404(local: Site) -> None:
