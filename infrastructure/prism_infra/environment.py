@@ -10,11 +10,21 @@ from __future__ import annotations
 import json
 
 from prism.core.constants import EVENTS_PATH, HEALTHZ_PATH, RETRY_STATUS
+from prism.core.settings_table import BY_ENV
 from prism_infra.config import StackSettings
 
 #: Port uvicorn listens on in the image (Dockerfile.lambda) and the adapter forwards to.
 APP_PORT = 8080
 READINESS_PATH = HEALTHZ_PATH
+
+#: Transform settings the stack has no config keys for yet: set to the app's defaults, so the
+#: function's environment still names every setting it runs with. (The width allowlist and
+#: its mode come from prism:transformWidths / prism:transformWidthsMode.)
+TRANSFORM_DEFAULTS = (
+    "PRISM_TRANSFORM_MAX_SIZE",
+    "PRISM_TRANSFORM_MAX_PIXELS",
+    "PRISM_TRANSFORM_DELIVERY",
+)
 
 #: The Lambda Web Adapter's own settings (https://awslabs.github.io/aws-lambda-web-adapter/).
 ADAPTER_ENV: dict[str, str] = {
@@ -66,6 +76,9 @@ def function_environment(
         "PRISM_TRANSFORM_WIDTHS": ",".join(map(str, settings.transform_widths)),
         "PRISM_TRANSFORM_WIDTHS_MODE": settings.transform_widths_mode,
     }
+    for name in TRANSFORM_DEFAULTS:
+        default = BY_ENV[name].default
+        app[name] = "" if default is None else str(default)
     if api_keys_secret_arn:
         # Where the keys are, not the keys. The version changes with every key change, so
         # the function restarts and reads the new set (the app caches keys per cold start).

@@ -19,15 +19,8 @@ FUNCTION = "aws:lambda/function:Function"
 PUBLIC_URL_ONLY = {"PRISM_API_KEYS_SECRET_ARN", "PRISM_API_KEYS_SECRET_VERSION"}
 #: Set only with the CDN on (test_infra_cdn.py): its distribution and public URL.
 CDN_ONLY = {"PRISM_CDN_DISTRIBUTION_ID", "PRISM_CDN_URL"}
-#: Transform settings the stack leaves at the app's defaults (no stack keys): sizes and pixel
-#: bound, local signing keys, delivery (behind the CDN misses come by storage key instead).
-TRANSFORM_APP_DEFAULTS = {
-    "PRISM_TRANSFORM_MAX_SIZE",
-    "PRISM_TRANSFORM_MAX_PIXELS",
-    "PRISM_TRANSFORM_SIGNING_KEYS",
-    "PRISM_TRANSFORM_SIGNING_SECRET_ARN",
-    "PRISM_TRANSFORM_DELIVERY",
-}
+#: Set only when transform URLs are signed (no stack config for that yet).
+SIGNING_ONLY = {"PRISM_TRANSFORM_SIGNING_SECRET_ARN"}
 
 
 def _statements(resource: Registered) -> list[dict[str, Any]]:
@@ -98,9 +91,7 @@ def test_environment_is_exactly_what_the_app_reads(default: Stack) -> None:
     # "exactly": everything the app reads except what only local storage or a public URL uses
     local_only = {k for k, doc in ENV_VARS.items() if doc.startswith("local storage only")}
     assert local_only, "the contract marks PRISM_DATA_DIR as local-only"
-    assert (
-        app_vars == set(ENV_VARS) - local_only - PUBLIC_URL_ONLY - CDN_ONLY - TRANSFORM_APP_DEFAULTS
-    )
+    assert app_vars == set(ENV_VARS) - local_only - PUBLIC_URL_ONLY - CDN_ONLY - SIGNING_ONLY
     # the rest belongs to the Lambda Web Adapter and Powertools, nothing else
     others = set(env) - app_vars
     assert others == set(ADAPTER_ENV) | {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}

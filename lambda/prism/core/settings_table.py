@@ -216,8 +216,8 @@ SETTINGS: tuple[Setting, ...] = (
         "transform_signing_keys",
         "str",
         None,
-        "local use: comma-separated keys transform URLs must be signed with (the first signs,"
-        " any verifies); on AWS use PRISM_TRANSFORM_SIGNING_SECRET_ARN.",
+        "local storage only: comma-separated keys transform URLs must be signed with (the"
+        " first signs, any verifies); on AWS use PRISM_TRANSFORM_SIGNING_SECRET_ARN.",
     ),
     Setting(
         "PRISM_TRANSFORM_SIGNING_SECRET_ARN",
