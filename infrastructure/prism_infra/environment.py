@@ -75,6 +75,8 @@ def function_environment(
         "PRISM_LOG_LEVEL": settings.log_level,
         "PRISM_TRANSFORM_WIDTHS": ",".join(map(str, settings.transform_widths)),
         "PRISM_TRANSFORM_WIDTHS_MODE": settings.transform_widths_mode,
+        # The page at / stays off on AWS (a `prism:consoleEnabled` stack key is to turn it on).
+        "PRISM_CONSOLE_ENABLED": "false",
     }
     for name in TRANSFORM_DEFAULTS:
         default = BY_ENV[name].default

@@ -86,6 +86,9 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("post", "/images", "503"): lambda c: c.outage.post(
         "/images", content=image_bytes(), headers=JPEG
     ),
+    ("get", "/images", "400"): lambda c: c.local.get("/images", params={"cursor": "%%"}),
+    ("get", "/images", "422"): lambda c: c.local.get("/images", params={"limit": 0}),
+    ("get", "/images", "503"): lambda c: c.outage.get("/images"),
     ("get", "/images/{image_id}", "404"): lambda c: c.local.get(f"/images/{new_image_id()}"),
     ("get", "/images/{image_id}", "422"): lambda c: c.local.get(f"/images/{c.rejected_id()}"),
     ("get", "/images/{image_id}", "503"): lambda c: c.outage.get(f"/images/{new_image_id()}"),

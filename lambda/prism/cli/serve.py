@@ -37,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
         daemon=True,
     ).start()
     print(f"prism: serving on http://{args.host}:{args.port} with data in {data_dir}", flush=True)
+    if settings.console_enabled:
+        print(f"prism: open http://{args.host}:{args.port}/ for the page", flush=True)
     from prism.cli.server import bounded_protocol, raise_fd_limit
 
     uvicorn.run(

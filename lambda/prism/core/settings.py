@@ -48,6 +48,7 @@ class Settings:
     memory_mb: int = 2048
     api_keys_secret_arn: str | None = None
     api_keys_secret_version: str | None = None
+    console_enabled: bool = False
     transform_max_size: int = 4096
     transform_widths: tuple[int, ...] = ()
     transform_widths_mode: Literal["up", "reject"] = "up"
@@ -167,6 +168,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         api_keys_secret_version=env.get("PRISM_API_KEYS_SECRET_VERSION") or None,
         cdn_distribution_id=_distribution_id(env.get("PRISM_CDN_DISTRIBUTION_ID")),
         cdn_url=_cdn_url(env.get("PRISM_CDN_URL")),
+        console_enabled=_flag(env, "PRISM_CONSOLE_ENABLED", default=storage == "local"),
         **_transform_settings(env),
     )
 
@@ -228,6 +230,17 @@ def _transform_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "transform_signing_secret_arn": arn,
         "transform_delivery": _choice(env, "PRISM_TRANSFORM_DELIVERY", ("redirect", "bytes")),
     }
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("true", "1", "yes", "on"):
+        return True
+    if raw in ("false", "0", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be 'true' or 'false', got {raw!r}")
 
 
 def _secret_arn(raw: str | None) -> str | None:

@@ -29,7 +29,7 @@ class Setting:
 
     env: str
     field: str  # attribute of Settings (of Settings.limits for the two limits)
-    kind: Literal["str", "int", "path", "variants", "colour", "choice"]
+    kind: Literal["str", "int", "path", "variants", "colour", "choice", "flag"]
     default: Any
     help: str
     stack_key: str | None = None  # `prism:<key>` when the stack's config sets it
@@ -249,6 +249,14 @@ SETTINGS: tuple[Setting, ...] = (
         "str",
         None,
         "behind the CDN only: its public base URL (https://...), used for manifests' URLs.",
+    ),
+    Setting(
+        "PRISM_CONSOLE_ENABLED",
+        "console_enabled",
+        "flag",
+        None,
+        "serve the page at / (upload, gallery, variants, transform playground): 'true' or"
+        " 'false' (default: true under prism serve, false on Lambda).",
     ),
 )
 BY_ENV: dict[str, Setting] = {s.env: s for s in SETTINGS}

@@ -20,11 +20,13 @@ from prism.http.deadline import InvocationDeadline
 from prism.http.dependencies import Services, open_storage
 from prism.http.routers import (
     cdn_origin,
+    console,
     docs,
     events,
     health,
     images,
     local_uploads,
+    playground,
     transforms,
     uploads,
 )
@@ -83,6 +85,11 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     app.include_router(events.events_router(settings))
     app.include_router(docs.router)
     app.include_router(cdn_origin.router)
+    # The page's and the docs' own files; the CSP names the buckets the page talks to.
+    console.install_assets(app, lambda: console.storage_origins(storage))
+    if settings.console_enabled:
+        app.include_router(console.router)
+        app.include_router(playground.router)
     app.add_middleware(InvocationDeadline)
     if local:
         app.include_router(local_uploads.router)

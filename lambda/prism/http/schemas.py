@@ -46,6 +46,13 @@ class Manifest(BaseModel):
     variants: list[Variant]
 
 
+class ImageList(BaseModel):
+    items: list[Manifest] = Field(description="processed images, newest first")
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next page; null on the last page"
+    )
+
+
 class Pending(BaseModel):
     id: str
     status: Literal["pending"] = "pending"

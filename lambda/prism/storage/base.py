@@ -37,6 +37,28 @@ class UploadForm:
     fields: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """One page of a listing in key order: `keys`, and with a delimiter the `prefixes` that
+    keys roll up into (S3's CommonPrefixes). `next_cursor` resumes after this page; None
+    when the listing is done."""
+
+    keys: list[str]
+    prefixes: list[str]
+    next_cursor: str | None
+
+
+def start_after(cursor: str, delimiter: str | None) -> str:
+    """Where a listing resumes (S3's StartAfter) after `cursor`, the last entry of a page.
+
+    After a rolled-up prefix `p/` every key under it must be skipped too: resume after
+    `p` + the character following the delimiter, which sorts after all of `p/...` and
+    before anything else (ListObjectsV2 sorts keys by their UTF-8 bytes)."""
+    if delimiter and cursor.endswith(delimiter):
+        return cursor[: -len(delimiter)] + delimiter[:-1] + chr(ord(delimiter[-1]) + 1)
+    return cursor
+
+
 class Storage(Protocol):
     def bucket_name(self, bucket: Bucket) -> str: ...
 
@@ -64,6 +86,19 @@ class Storage(Protocol):
         ...
 
     def list_keys(self, bucket: Bucket, prefix: str) -> list[str]: ...
+
+    def list_page(
+        self,
+        bucket: Bucket,
+        prefix: str,
+        cursor: str | None,
+        limit: int,
+        *,
+        delimiter: str | None = None,
+    ) -> ListPage:
+        """Up to `limit` entries under `prefix` in key order, after `cursor` (the previous
+        page's `next_cursor`); with a delimiter, keys roll up into prefixes as on S3."""
+        ...
 
     def download_url(
         self, bucket: Bucket, key: str, ttl: int, content_type: str | None

@@ -12,21 +12,34 @@ An image id is 32 lowercase hex characters. Keys under the uploads prefix that a
 an id (e.g. `uploads/Happy Face.jpg` copied in by hand) get the id `sha256(key)[:32]`, so the
 same key always maps to the same id (idempotent re-processing) and no key, however odd, can
 reach a path outside the id's own folder.
+
+Ids Prism mints sort newest first: `0000`, the time in milliseconds counted down from 2**44
+(later is smaller, until the year 2527), then 68 random bits. Storage lists keys in byte
+order, so the processed bucket's folders `<id>/` come newest first and a page of the gallery
+is one listing call, never a scan of the bucket. Hash ids carry no time: they list after
+every minted id (only 1 in 65536 starts with `0000`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import uuid
+import secrets
+from datetime import UTC, datetime
 
 ID_PATTERN = r"^[0-9a-f]{32}$"
 _ID = re.compile(ID_PATTERN)
 MANIFEST = "manifest.json"
 
 
-def new_image_id() -> str:
-    return uuid.uuid4().hex
+_TIME_SPAN_MS = 1 << 44  # 11 hex digits of milliseconds: 557 years from 1970
+_RANDOM_BITS = 68  # 17 hex digits: ids minted in the same millisecond still differ
+
+
+def new_image_id(now: datetime | None = None) -> str:
+    millis = int((now or datetime.now(UTC)).timestamp() * 1000)
+    countdown = _TIME_SPAN_MS - 1 - millis
+    return f"0000{countdown:011x}{secrets.randbits(_RANDOM_BITS):017x}"
 
 
 def is_image_id(value: str) -> bool:

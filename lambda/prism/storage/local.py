@@ -25,7 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from prism.storage.base import BUCKETS, Bucket, ObjectInfo, StorageError, UploadForm
+from prism.storage.base import (
+    BUCKETS,
+    Bucket,
+    ListPage,
+    ObjectInfo,
+    StorageError,
+    UploadForm,
+    start_after,
+)
 
 LOCAL_UPLOAD_PATH = "/_local/uploads"
 #: OS errors that say "not now" rather than "never": a full disk or quota, too many open
@@ -175,6 +183,48 @@ class LocalStorage:
                 if key.startswith(prefix):
                     keys.append(key)
         return sorted(keys)
+
+    def list_page(
+        self,
+        bucket: Bucket,
+        prefix: str,
+        cursor: str | None,
+        limit: int,
+        *,
+        delimiter: str | None = None,
+    ) -> ListPage:
+        if delimiter not in (None, "/"):
+            raise StorageError("local storage lists with '/' or no delimiter", transient=False)
+        entries = self._folder(bucket, prefix) if delimiter else self.list_keys(bucket, prefix)
+        if cursor:
+            after = start_after(cursor, delimiter)
+            entries = [e for e in entries if e > after]
+        page = entries[:limit]
+        prefixes = [e for e in page if delimiter and e.endswith(delimiter)]
+        keys = [e for e in page if not (delimiter and e.endswith(delimiter))]
+        return ListPage(keys, prefixes, page[-1] if len(entries) > limit else None)
+
+    def _folder(self, bucket: Bucket, prefix: str) -> list[str]:
+        """Keys and sub-folders (`name/`) in the folder `prefix` points into, sorted: one
+        directory read, as S3 rolls up keys at the delimiter."""
+        folder = prefix[: prefix.rfind("/") + 1]
+        top = self.root / self._names[bucket]
+        path = top / encode_key(folder[:-1]) if folder else top
+        entries = []
+        try:
+            with os.scandir(path) as scan:
+                for entry in scan:
+                    if entry.name.startswith("."):
+                        continue
+                    name = folder + decode_path(Path(entry.name))
+                    name += "/" if entry.is_dir() else ""
+                    if name.startswith(prefix):
+                        entries.append(name)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except OSError as exc:
+            raise StorageError(f"cannot list {prefix!r}: {exc.strerror}", transient=False) from exc
+        return sorted(entries)
 
     def download_url(
         self, bucket: Bucket, key: str, ttl: int, content_type: str | None

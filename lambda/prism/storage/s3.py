@@ -18,7 +18,14 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from prism.core import deadline
-from prism.storage.base import Bucket, ObjectInfo, StorageError, UploadForm
+from prism.storage.base import (
+    Bucket,
+    ListPage,
+    ObjectInfo,
+    StorageError,
+    UploadForm,
+    start_after,
+)
 
 S3Client = Any  # boto3 clients are generated at runtime; no static type to name
 
@@ -203,6 +210,32 @@ class S3Storage:
         except (ClientError, BotoCoreError) as exc:
             raise _error("list", prefix, exc) from exc
         return sorted(keys)
+
+    def list_page(
+        self,
+        bucket: Bucket,
+        prefix: str,
+        cursor: str | None,
+        limit: int,
+        *,
+        delimiter: str | None = None,
+    ) -> ListPage:
+        # StartAfter rather than ContinuationToken: a cursor is then a key, the same on both
+        # implementations, checkable, and valid across processes and deploys.
+        request: dict[str, Any] = {"Bucket": self._names[bucket], "Prefix": prefix}
+        request["MaxKeys"] = limit  # rolled-up prefixes count as one each
+        if delimiter:
+            request["Delimiter"] = delimiter
+        if cursor:
+            request["StartAfter"] = start_after(cursor, delimiter)
+        try:
+            response = self._timed("list", prefix, lambda: self._client.list_objects_v2(**request))
+        except (ClientError, BotoCoreError) as exc:
+            raise _error("list", prefix, exc) from exc
+        keys = [item["Key"] for item in response.get("Contents", [])]
+        prefixes = [item["Prefix"] for item in response.get("CommonPrefixes", [])]
+        last = max(keys + prefixes, default=None)  # str order is UTF-8 byte order, as S3's
+        return ListPage(keys, prefixes, last if response.get("IsTruncated") else None)
 
     def download_url(
         self, bucket: Bucket, key: str, ttl: int, content_type: str | None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -14,8 +14,8 @@ from prism.core.telemetry import Telemetry
 from prism.http import dependencies as deps
 from prism.http.bodies import media_type, parse_multipart, read_capped
 from prism.http.problems import ProblemError, problem_responses, rejection_problem
-from prism.http.schemas import Manifest, Pending, manifest_view
-from prism.service import catalog
+from prism.http.schemas import ImageList, Manifest, Pending, manifest_view
+from prism.service import catalog, listing
 from prism.service.processing import Ingestor
 from prism.storage.base import Storage, StorageError
 from prism.storage.edge_cache import EdgeCache
@@ -117,6 +117,38 @@ async def create_image(
     return JSONResponse(
         _view(outcome.record, request), status_code=201, headers={"Location": location}
     )
+
+
+@router.get(
+    "/images",
+    response_model=ImageList,
+    summary="Processed images, newest first, a page at a time",
+    responses=problem_responses(
+        400,
+        422,
+        503,
+        s400="the cursor is not one this listing handed out",
+        s422="limit is not a number from 1 to 100",
+    ),
+)
+def list_images(
+    request: Request,
+    cursor: str | None = Query(
+        None, description="`next_cursor` of the previous page; leave out for the first page"
+    ),
+    limit: int = Query(
+        24, ge=1, le=100, description="at most this many images; a page may hold fewer"
+    ),
+    storage: Storage = Depends(deps.storage),  # noqa: B008
+) -> ImageList:
+    # One storage listing call per page, resuming after the previous page, then the
+    # manifests of the images it lists (service.listing says why the order is newest first).
+    try:
+        page = listing.list_images(storage, cursor, limit)
+    except listing.BadCursor as exc:
+        raise ProblemError(400, str(exc), code="bad_cursor") from None
+    items = [Manifest.model_validate(_view(record, request)) for record in page.images]
+    return ImageList(items=items, next_cursor=page.next_cursor)
 
 
 @router.get(
