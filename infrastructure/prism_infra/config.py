@@ -136,6 +136,11 @@ class StackSettings:
     transform_widths_mode: Literal["up", "reject"] = "up"
     #: CloudFront in front (issue 14); `prism:cdn*` keys, parsed in prism_infra.cdn.settings.
     cdn: CdnSettings = field(default_factory=CdnSettings)
+    #: The reprocessing worker's own concurrency cap (`prism reprocess`), so a backfill cannot
+    #: take the concurrency uploads and HTTP need; -1 = unreserved, as for the function.
+    reprocess_concurrency: int = -1
+    #: `pulumi up` starts a reprocessing job itself when the variant specs changed.
+    reprocess_on_spec_change: bool = False
 
 
 #: Config key (as written in Pulumi.<stack>.yaml, without `prism:`) -> settings field.
@@ -165,6 +170,8 @@ KEYS: dict[str, str] = {
     "transformWidthsMode": "transform_widths_mode",
     # CDN (issue 14): every prism:cdn* key lands in the one `cdn` field.
     **dict.fromkeys(CDN_KEYS, "cdn"),
+    "reprocessConcurrency": "reprocess_concurrency",
+    "reprocessOnSpecChange": "reprocess_on_spec_change",
 }
 
 
@@ -372,6 +379,10 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
         transform_widths=widths,
         transform_widths_mode=widths_mode,  # type: ignore[arg-type]  # checked
         cdn=cdn,
+        reprocess_concurrency=_int(
+            raw, "reprocessConcurrency", d.reprocess_concurrency, -1, 10_000
+        ),
+        reprocess_on_spec_change=_bool(raw, "reprocessOnSpecChange", d.reprocess_on_spec_change),
     )
 
 

@@ -235,3 +235,50 @@ def ecr_lifecycle_policy(keep: int) -> Document:
             }
         ]
     }
+
+
+def batch_operations_policy(
+    *,
+    function_arn: str,
+    uploads_bucket_arn: str,
+    uploads_prefix: str,
+    reports_bucket_arn: str,
+    reports_prefix: str,
+) -> Document:
+    """The role S3 Batch Operations assumes for `prism reprocess`: list the uploads bucket (the
+    manifest generator's listing; how it pages is undocumented, so no prefix condition, and a
+    listing reveals key names only), read originals under the prefix, invoke the one worker
+    function, write reports under the reports prefix. The worker uses its own role for images.
+    """
+    return _doc(
+        {
+            "Sid": "ListUploads",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [uploads_bucket_arn],
+        },
+        {
+            "Sid": "ReadUploads",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": [f"{uploads_bucket_arn}/{uploads_prefix}*"],
+        },
+        {
+            "Sid": "InvokeWorker",
+            "Effect": "Allow",
+            "Action": ["lambda:InvokeFunction"],
+            "Resource": [function_arn],
+        },
+        {
+            "Sid": "WriteReports",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject"],
+            "Resource": [f"{reports_bucket_arn}/{reports_prefix}*"],
+        },
+        {
+            "Sid": "LocateReports",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation"],
+            "Resource": [reports_bucket_arn],
+        },
+    )

@@ -1,4 +1,5 @@
-"""The whole stack, wired in dependency order: image -> function -> its URL and upload trigger,
+"""The whole stack, wired in dependency order: image -> function -> its reprocessing worker, URL
+and upload trigger,
 then the alarms and dashboard that watch them. Each piece is a component of one concern
 (`components/`); names start with `<project>-<stack>`, so several stacks (prod, staging, dev)
 live side by side in one account and region.
@@ -29,6 +30,7 @@ from prism_infra.components.dashboard import Dashboard, DashboardArgs
 from prism_infra.components.function import ImageFunction, ImageFunctionArgs
 from prism_infra.components.function_url import FunctionUrl, FunctionUrlArgs
 from prism_infra.components.image import ContainerImage, ContainerImageArgs
+from prism_infra.components.reprocessing import Reprocessing, ReprocessingArgs
 from prism_infra.components.upload_trigger import UploadTrigger, UploadTriggerArgs
 from prism_infra.config import ConfigError, StackSettings, read_config
 from prism_infra.dashboard import dashboard_url
@@ -56,6 +58,14 @@ def read_build_identity() -> AwsIdentity:
 def config_warnings(settings: StackSettings) -> list[str]:
     """Settings that deploy but deserve a second look."""
     warnings = []
+    s = settings
+    if s.reprocess_on_spec_change and s.reprocess_concurrency < 0 and s.reserved_concurrency < 0:
+        warnings.append(
+            "prism:reprocessOnSpecChange is true and prism:reprocessConcurrency is -1, so a "
+            "change of prism:variants starts a backfill that may take the account's unreserved "
+            "concurrency from uploads and HTTP; cap it, e.g. pulumi config set "
+            "prism:reprocessConcurrency 100 (or reserve concurrency for the function)"
+        )
     if settings.function_url_auth == "NONE" and settings.reserved_concurrency < 0:
         warnings.append(
             "the function URL is public and prism:reservedConcurrency is -1, so requests can "
@@ -159,6 +169,20 @@ def build_stack(
         # function can write to it.
         opts=pulumi.ResourceOptions(depends_on=[image.build, uploads, processed, rejected]),
     )
+    reprocessing = Reprocessing(
+        "reprocessing",
+        ReprocessingArgs(
+            name=name,
+            settings=s,
+            image_uri=image.build.image_uri,
+            role_arn=function.function.role,
+            log_group_name=function.log_group.name,
+            environment=function.environment,
+            uploads=uploads.bucket,
+        ),
+        # The worker runs the main function's image with its role: both settled first.
+        opts=pulumi.ResourceOptions(depends_on=[image.build, function]),
+    )
     url = FunctionUrl(
         "url",
         FunctionUrlArgs(
@@ -224,6 +248,7 @@ def build_stack(
     }
     if cdn:
         outputs |= cdn.outputs
+    outputs |= {k: pulumi.Output.from_input(v) for k, v in reprocessing.outputs().items()}
     if api_keys:
         outputs["api_keys_secret_arn"] = api_keys.secret.arn
     else:

@@ -74,7 +74,9 @@ def test_function_may_read_exactly_its_secret(public: Stack, default: Stack) -> 
 
 
 def test_public_function_knows_where_its_keys_are_not_what_they_are(public: Stack) -> None:
-    env = public.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    env = public.one("aws:lambda/function:Function", "function-function").inputs["environment"][
+        "variables"
+    ]
     assert env["PRISM_API_KEYS_SECRET_ARN"] == public.outputs["api_keys_secret_arn"]
     # the version pins the read and changes with the keys, so the function restarts
     assert env["PRISM_API_KEYS_SECRET_VERSION"] == "v-0001"
@@ -88,12 +90,16 @@ def test_public_function_knows_where_its_keys_are_not_what_they_are(public: Stac
 
 
 def test_function_metrics_go_to_the_stacks_namespace(default: Stack) -> None:
-    env = default.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    env = default.one("aws:lambda/function:Function", "function-function").inputs["environment"][
+        "variables"
+    ]
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == NAMESPACE == default.outputs["metrics_namespace"]
 
 
 def test_presigned_uploads_keep_a_size_cap_and_short_lifetime(default: Stack) -> None:
-    env = default.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    env = default.one("aws:lambda/function:Function", "function-function").inputs["environment"][
+        "variables"
+    ]
     settings = load_settings(env)
     assert settings.limits.max_input_bytes == StackSettings().limits.max_input_bytes
     assert settings.upload_url_ttl == 300
@@ -109,7 +115,12 @@ def test_public_url_without_a_concurrency_cap_is_warned_about() -> None:
 
 def test_reserved_concurrency_caps_the_function(stack_factory) -> None:
     stack = stack_factory({**TODAY, "reservedConcurrency": 20})
-    assert stack.one("aws:lambda/function:Function").inputs["reservedConcurrentExecutions"] == 20
+    assert (
+        stack.one("aws:lambda/function:Function", "function-function").inputs[
+            "reservedConcurrentExecutions"
+        ]
+        == 20
+    )
 
 
 def test_browsers_may_send_the_api_key_header(stack_factory) -> None:

@@ -59,9 +59,9 @@ def test_rejected_records_expire_after_configured_days(default: Stack, configure
         assert rule["status"] == "Enabled"
         assert rule["expiration"]["days"] == days
         assert rule["filter"] == {"prefix": ""}
-    # nothing else expires
+    # nothing else expires but the reprocessing reports (user data never does)
     lifecycles = default.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
-    assert [r.name for r in lifecycles] == ["rejected-expiry"]
+    assert [r.name for r in lifecycles] == ["rejected-expiry", "reprocessing-reports-expiry"]
 
 
 def test_uploads_cors_only_from_configured_origins(default: Stack, configured: Stack) -> None:

@@ -85,6 +85,7 @@ def test_cdn_is_on_by_default(on: Stack) -> None:
 CHANGED_WHEN_ON = {
     ("aws:s3/bucketPolicy:BucketPolicy", "processed-tls-only"): {"policy"},  # + read grant
     (FUNCTION, "function-function"): {"environment"},  # + the distribution id and URL
+    (FUNCTION, "reprocessing-worker"): {"environment"},  # the main function's, so the same
     ("aws:iam/rolePolicy:RolePolicy", "function-policy"): {"policy"},  # + invalidations
     ("aws:cloudwatch/dashboard:Dashboard", "dashboard"): {"dashboardBody"},  # + CDN widgets
 }

@@ -40,7 +40,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def test_function_is_an_arm64_image_from_the_build(default: Stack) -> None:
-    fn = default.one(FUNCTION)
+    fn = default.one(FUNCTION, "function-function")
     assert fn.inputs["packageType"] == "Image"
     assert fn.inputs["architectures"] == ["arm64"]
     assert fn.inputs["imageUri"] == default.outputs["image_uri"]
@@ -49,15 +49,15 @@ def test_function_is_an_arm64_image_from_the_build(default: Stack) -> None:
 
 
 def test_function_sizes_come_from_config(default: Stack, configured: Stack) -> None:
-    d = default.one(FUNCTION).inputs
+    d = default.one(FUNCTION, "function-function").inputs
     assert (d["memorySize"], d["timeout"], d["ephemeralStorage"]["size"]) == (3008, 120, 1024)
     assert d["reservedConcurrentExecutions"] == -1
-    p = configured.one(FUNCTION).inputs
+    p = configured.one(FUNCTION, "function-function").inputs
     assert (p["memorySize"], p["reservedConcurrentExecutions"]) == (3538, 5)
 
 
 def test_function_logs_json_to_precreated_group_with_retention(default: Stack) -> None:
-    fn = default.one(FUNCTION)
+    fn = default.one(FUNCTION, "function-function")
     group = default.named("function-logs")
     assert group.inputs["retentionInDays"] == 30
     assert fn.inputs["loggingConfig"]["logFormat"] == "JSON"
@@ -68,7 +68,7 @@ def test_function_logs_json_to_precreated_group_with_retention(default: Stack) -
 
 
 def test_failed_s3_events_go_to_a_dead_letter_queue(default: Stack) -> None:
-    fn = default.one(FUNCTION).inputs
+    fn = default.one(FUNCTION, "function-function").inputs
     assert (
         fn["deadLetterConfig"]["targetArn"]
         == f"arn:aws:sqs:eu-west-1:{ACCOUNT}:prism-prod-dead-letters"
@@ -83,7 +83,9 @@ def test_recursive_loop_detection_stays_on(default: Stack) -> None:
 def test_environment_is_exactly_what_the_app_reads(default: Stack) -> None:
     from prism.core.settings_table import ENV_VARS
 
-    env: dict[str, str] = default.one(FUNCTION).inputs["environment"]["variables"]
+    env: dict[str, str] = default.one(FUNCTION, "function-function").inputs["environment"][
+        "variables"
+    ]
     app_vars = {k for k in env if k.startswith("PRISM_")}
     # every app variable is one the app reads, and all that S3 mode needs are there
     assert app_vars <= set(ENV_VARS)
@@ -126,7 +128,7 @@ def test_environment_is_exactly_what_the_app_reads(default: Stack) -> None:
 
 
 def test_environment_follows_config(configured: Stack) -> None:
-    env = configured.one(FUNCTION).inputs["environment"]["variables"]
+    env = configured.one(FUNCTION, "function-function").inputs["environment"]["variables"]
     assert env["PRISM_UPLOADS_PREFIX"] == "incoming/"
     assert load_settings(env).uploads_prefix == "incoming/"
     # a public URL: the app learns where its keys are, never the keys themselves
@@ -135,7 +137,7 @@ def test_environment_follows_config(configured: Stack) -> None:
 
 
 def test_adapter_serves_readiness_buffered_responses_and_events(default: Stack) -> None:
-    env = default.one(FUNCTION).inputs["environment"]["variables"]
+    env = default.one(FUNCTION, "function-function").inputs["environment"]["variables"]
     assert env["AWS_LWA_PORT"] == "8080"
     assert env["AWS_LWA_READINESS_CHECK_PATH"] == "/healthz"
     # The function also takes S3 events, whose invokers cannot read a streamed response
@@ -194,7 +196,7 @@ def test_function_role_is_least_privilege(default: Stack) -> None:
 def test_no_wildcard_resources_on_s3_ecr_logs_or_sqs(stack_factory, config) -> None:
     stack = stack_factory(config)
     policies = stack.of_type("aws:iam/rolePolicy:RolePolicy")
-    assert len(policies) == 2
+    assert len(policies) == 3  # build, function, Batch Operations
     for policy in policies:
         for statement in _statements(policy):
             actions = _as_list(statement["Action"])
@@ -218,6 +220,10 @@ def test_roles_trust_only_their_service(default: Stack) -> None:
     }
     assert trusts["function-role"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
     assert trusts["image-build-role"][0]["Principal"] == {"Service": "codebuild.amazonaws.com"}
+    assert trusts["reprocessing-role"][0]["Principal"] == {
+        "Service": "batchoperations.s3.amazonaws.com"
+    }
+    assert len(trusts) == 3
 
 
 def test_only_the_events_route_can_fail_an_invocation(tmp_path) -> None:

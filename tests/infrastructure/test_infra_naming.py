@@ -89,5 +89,8 @@ def test_a_dev_stack_shares_no_name_with_prod(default: Stack) -> None:
     dev_names, prod_names = set(_names(dev)), set(_names(default))
     assert not dev_names & prod_names
     assert dev.outputs["function_name"] == "prism-dev"
-    assert dev.one("aws:lambda/function:Function").inputs["tags"]["stack"] == "dev"
+    assert (
+        dev.one("aws:lambda/function:Function", "function-function").inputs["tags"]["stack"]
+        == "dev"
+    )
     assert dev.outputs["metrics_namespace"] == "Prism/prism-dev"

@@ -8,6 +8,10 @@ import json
 import pytest
 from infra_mocks import ACCOUNT, MAILED, PUBLIC, REPO_ROOT, TODAY, Stack
 
+from prism.core.fingerprint import spec_fingerprint
+from prism.core.settings import parse_colour
+from prism.core.specs import DEFAULT_SPECS
+
 BUCKET = "aws:s3/bucket:Bucket"
 FUNCTION = "aws:lambda/function:Function"
 
@@ -27,11 +31,14 @@ def test_declares_every_resource_of_the_stack(default: Stack) -> None:
         "aws:s3/bucketNotification:BucketNotification",
     ):
         assert expected in types, expected
-    # source, uploads, processed, rejected
-    assert len(default.of_type(BUCKET)) == 4
-    # two log groups (build, function), two roles each with one inline policy
+    # source, uploads, processed, rejected, reprocessing reports
+    assert len(default.of_type(BUCKET)) == 5
+    # two log groups (build, function; the reprocessing worker writes to the function's);
+    # three roles (build, function, Batch Operations) each with one inline policy
     assert len(default.of_type("aws:cloudwatch/logGroup:LogGroup")) == 2
-    assert len(default.of_type("aws:iam/rolePolicy:RolePolicy")) == 2
+    assert len(default.of_type("aws:iam/rolePolicy:RolePolicy")) == 3
+    # the function, and the reprocessing worker S3 Batch Operations invokes
+    assert len(default.of_type("aws:lambda/function:Function")) == 2
 
 
 def test_stack_outputs_are_exactly_these(default: Stack, configured: Stack) -> None:
@@ -51,6 +58,15 @@ def test_stack_outputs_are_exactly_these(default: Stack, configured: Stack) -> N
         "dashboard_url": "https://eu-west-1.console.aws.amazon.com/cloudwatch/home"
         "?region=eu-west-1#dashboards/dashboard/prism-prod",
         "metrics_namespace": "Prism/prism-prod",
+        # what `prism reprocess --stack-outputs` reads (components/reprocessing.py)
+        "uploads_prefix": "uploads/",
+        "reprocess_function_arn": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:"
+        "prism-prod-reprocess",
+        "reprocess_memory_mb": 3008,
+        "batch_operations_role_arn": f"arn:aws:iam::{ACCOUNT}:role/reprocessing-role",
+        "reports_bucket": "reprocessing-reports-a1b2c3",
+        "reports_prefix": "reprocess/",
+        "spec_fingerprint": spec_fingerprint(DEFAULT_SPECS, parse_colour("#ffffff")),
     }
     assert {k: v for k, v in default.outputs.items() if k != "invoke_policy"} == common
     assert set(default.outputs) == {*common, "invoke_policy"}
@@ -75,7 +91,7 @@ def test_stack_outputs(default: Stack) -> None:
     assert out["function_name"] == "prism-prod"
     assert out["build_id"].startswith(out["codebuild_project"] + ":")
     assert out["uploads_bucket"] == "uploads-a1b2c3"
-    assert len({out[k] for k in out if k.endswith("_bucket")}) == 4
+    assert len({out[k] for k in out if k.endswith("_bucket")}) == 5  # and reports_bucket
 
 
 def test_resources_are_grouped_in_parented_components(default: Stack) -> None:
@@ -90,8 +106,9 @@ def test_resources_are_grouped_in_parented_components(default: Stack) -> None:
         "uploads",
         "processed",
         "rejected",
+        "reprocessing",
     } <= set(components)
-    assert default.one(FUNCTION).parent == components["function"].urn
+    assert default.one(FUNCTION, "function-function").parent == components["function"].urn
     assert default.one("aws:codebuild/project:Project").parent == components["image"].urn
     assert default.one(BUCKET, "uploads").parent == components["uploads"].urn
     # the function, its public URL and its upload trigger are separate concerns
@@ -135,4 +152,5 @@ def test_every_deployed_resource_keeps_its_identity(stack_factory, config: str) 
     known_as = {
         r.urn if r.urn in deployed else next(iter(set(r.aliases) & deployed), r.urn) for r in custom
     }
-    assert known_as == deployed
+    # Resources added since (the reprocessing worker, role and reports) only join them.
+    assert deployed <= known_as

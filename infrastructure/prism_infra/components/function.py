@@ -42,6 +42,9 @@ class ImageFunction(pulumi.ComponentResource):
 
     function: aws.lambda_.Function
     dead_letters: aws.sqs.Queue
+    #: What the reprocessing worker shares with the function (components/reprocessing.py).
+    log_group: aws.cloudwatch.LogGroup
+    environment: pulumi.Output[dict[str, str]]
 
     def __init__(
         self, name: str, args: ImageFunctionArgs, opts: pulumi.ResourceOptions | None = None
@@ -84,7 +87,8 @@ class ImageFunction(pulumi.ComponentResource):
             ),
             parent=self,
         )
-        environment = pulumi.Output.all(
+        self.log_group = runs_as.log_group
+        self.environment = environment = pulumi.Output.all(
             uploads_bucket=args.uploads_bucket,
             processed_bucket=args.processed_bucket,
             rejected_bucket=args.rejected_bucket,

@@ -1,5 +1,6 @@
 """The `prism` command: `prism process` (files on disk), `prism serve` (the app locally) and
-`prism sign-url` (a signed transform URL)."""
+`prism sign-url` (a signed transform URL) and `prism reprocess` (bring stored images up to date
+with the specs)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
     from prism.cli import sign_url
 
     sign_url.add_parser(commands)
+    from prism.cli.reprocess import add_arguments as add_reprocess_arguments
+
+    add_reprocess_arguments(
+        commands.add_parser("reprocess", help="remake stored images after a change of specs")
+    )
     return parser
 
 
@@ -39,6 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from prism.cli.sign_url import run as run_sign_url
 
         return run_sign_url(args)
+    if args.command == "reprocess":
+        from prism.cli.reprocess import run as run_reprocess
+
+        return run_reprocess(args)
     from prism.cli.serve import run as run_serve
 
     return run_serve(args)

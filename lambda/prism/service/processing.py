@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Literal
 
 from prism.core import deadline
 from prism.core.errors import ImageRejected, TooLarge
+from prism.core.fingerprint import spec_fingerprint
 from prism.core.settings import Settings
 from prism.core.telemetry import Stopwatch, Telemetry
 from prism.service import claims
@@ -69,8 +70,10 @@ class IngestOutcome:
     error: ImageRejected | None = None  # set when rejected by this very call
 
 
-def manifest_for(image_id: str, source: SourceRecord, result: VariantSet) -> ManifestRecord:
-    """The manifest of a finished job (pure)."""
+def manifest_for(
+    image_id: str, source: SourceRecord, result: VariantSet, fingerprint: str
+) -> ManifestRecord:
+    """The manifest of a finished job (pure); `fingerprint` names the specs that made it."""
     src = result.source
     return ManifestRecord(
         id=image_id,
@@ -97,6 +100,7 @@ def manifest_for(image_id: str, source: SourceRecord, result: VariantSet) -> Man
             )
             for r in result.variants
         ),
+        fingerprint=fingerprint,
     )
 
 
@@ -117,6 +121,7 @@ class Ingestor:
         self.storage = storage
         self.settings = settings
         self.telemetry = telemetry
+        self.fingerprint = spec_fingerprint(settings.variants, settings.background)
         self.budget = MemoryBudget(settings.memory_mb)
         self.clock = clock  # wall clock: claims are compared across invocations
         self.sleep = sleep
@@ -173,7 +178,7 @@ class Ingestor:
                 f"the file is {info.size} bytes; the limit is "
                 f"{self.settings.limits.max_input_bytes} bytes"
             )
-            return self._reject(image_id, source, info.size, error)
+            return self.reject(image_id, source, info.size, error)
         with watch.stage("download"):
             data = self.storage.get("uploads", key)
         if data is None:
@@ -212,6 +217,16 @@ class Ingestor:
             if remaining is not None:
                 claims.release(self.storage, image_id)
 
+    def remake(
+        self, image_id: str, source: SourceRecord, data: bytes, *, prune: bool
+    ) -> IngestOutcome:
+        """Make the variants again from an original already stored (`prism reprocess`).
+        Variants the specs no longer name are deleted only if `prune`."""
+        # Like an event, a task has no caller waiting: it waits for memory as long as it takes.
+        # A storage failure part-way leaves the image as it was served (its old manifest
+        # still names files that exist) for the retry, instead of undoing it.
+        return self._run(image_id, source, data, Stopwatch(), None, prune=prune, undo=False)
+
     def _run(
         self,
         image_id: str,
@@ -219,6 +234,9 @@ class Ingestor:
         data: bytes,
         watch: Stopwatch,
         wait: float | None,
+        *,
+        prune: bool = True,
+        undo: bool = True,
     ) -> IngestOutcome:
         settings = self.settings
         try:
@@ -233,13 +251,13 @@ class Ingestor:
                     data, settings.variants, settings.limits, background=settings.background
                 )
         except ImageRejected as error:
-            return self._reject(image_id, source, len(data), error)
+            return self.reject(image_id, source, len(data), error)
 
-        manifest = manifest_for(image_id, source, result)
-        with watch.stage("store_variants"), self._undone_on_failure(image_id):
+        manifest = manifest_for(image_id, source, result, self.fingerprint)
+        with watch.stage("store_variants"), self._undone_on_failure(image_id, undo):
             for rendered, entry in zip(result.variants, manifest.variants, strict=True):
                 self.storage.put("processed", entry.key, rendered.data, entry.content_type)
-        with watch.stage("store_manifest"), self._undone_on_failure(image_id):
+        with watch.stage("store_manifest"), self._undone_on_failure(image_id, undo):
             # Checked before the commit point too, so a deleted image's manifest rarely
             # appears even for a moment; the check after it is the one that decides.
             if self._deleted(source):
@@ -251,13 +269,8 @@ class Ingestor:
             # After the commit point: an earlier rejection, and variants an older spec list
             # made, are now stale.
             self.storage.delete("rejected", [rejection_key(image_id)])
-            keep = {manifest_key(image_id)} | {v.key for v in manifest.variants}
-            stale = [
-                k
-                for k in self.storage.list_keys("processed", image_folder(image_id))
-                if k not in keep
-            ]
-            self.storage.delete("processed", stale)
+            if prune:
+                self.prune(manifest)
         self.telemetry.processed(
             image_id,
             bytes_in=len(data),
@@ -267,7 +280,15 @@ class Ingestor:
         )
         return IngestOutcome(image_id, "processed", manifest)
 
-    def _reject(
+    def prune(self, manifest: ManifestRecord) -> None:
+        """Delete what the image's folder holds beyond `manifest` and the variants it lists.
+        Only ever called once that manifest is written, so it never loses a listed file."""
+        keep = {manifest_key(manifest.id)} | {v.key for v in manifest.variants}
+        folder = image_folder(manifest.id)
+        stale = [k for k in self.storage.list_keys("processed", folder) if k not in keep]
+        self.storage.delete("processed", stale)
+
+    def reject(
         self, image_id: str, source: SourceRecord, size: int, error: ImageRejected
     ) -> IngestOutcome:
         record = RejectionRecord.of(image_id, source, size, error)
@@ -284,11 +305,13 @@ class Ingestor:
         return IngestOutcome(image_id, "rejected", record, error=error)
 
     @contextlib.contextmanager
-    def _undone_on_failure(self, image_id: str) -> Iterator[None]:
+    def _undone_on_failure(self, image_id: str, undo: bool = True) -> Iterator[None]:
         """A storage failure part-way (a full disk) leaves no half-written variants."""
         try:
             yield
         except StorageError:
+            if not undo:
+                raise
             with contextlib.suppress(StorageError):
                 self._undo(image_id)
             raise

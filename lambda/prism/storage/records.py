@@ -59,6 +59,10 @@ class ManifestRecord:
     source: SourceRecord
     variants: tuple[VariantRecord, ...]
     status: Literal["processed"] = "processed"
+    #: What made the variants (prism.core.fingerprint): equal to the current one means up to
+    #: date, so reprocessing skips the image without decoding it. None: written before
+    #: fingerprints existed, so out of date.
+    fingerprint: str | None = None
 
     def variant(self, name: str) -> VariantRecord | None:
         return next((v for v in self.variants if v.name == name), None)
@@ -70,6 +74,7 @@ class ManifestRecord:
             "processed_at": self.processed_at,
             "source": asdict(self.source),
             "variants": [asdict(v) for v in self.variants],
+            "fingerprint": self.fingerprint,
         }
 
     @classmethod
@@ -79,6 +84,7 @@ class ManifestRecord:
             processed_at=doc["processed_at"],
             source=SourceRecord(**doc["source"]),
             variants=tuple(VariantRecord(**v) for v in doc["variants"]),
+            fingerprint=doc.get("fingerprint"),
         )
 
 

@@ -1,4 +1,5 @@
-"""POST <events path>: S3 notifications, delivered by the Lambda Web Adapter.
+"""POST <events path>: S3 notifications and S3 Batch Operations invocations, delivered by the
+Lambda Web Adapter (a Batch Operations document is told apart by `invocationSchemaVersion`).
 
 Needs no API key: the route checks itself that the request is a pass-through event
 (prism.http.passthrough), which an HTTP caller cannot forge.
@@ -7,8 +8,10 @@ Needs no API key: the route checks itself that the request is a pass-through eve
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from prism.core.constants import RETRY_STATUS
@@ -26,7 +29,8 @@ from prism.storage.records import RejectionRecord
 _EVENT_BODY = {
     "requestBody": {
         "required": True,
-        "description": "an S3 notification event, exactly as AWS sends it",
+        "description": "an S3 notification event, or an S3 Batch Operations invocation "
+        "(schema 2.0), exactly as AWS sends it",
         "content": {"application/json": {"schema": {"type": "object"}}},
     }
 }
@@ -58,7 +62,7 @@ def events_router(settings: Settings) -> APIRouter:
     async def handle_events(
         request: Request,
         svc: deps.Services = Depends(deps.services),  # noqa: B008
-    ) -> EventResult:
+    ) -> EventResult | JSONResponse:
         if not is_pass_through(request.headers, local=svc.local):
             raise ProblemError(
                 403, "this route only takes S3 events from the Lambda Web Adapter", code="forbidden"
@@ -68,11 +72,17 @@ def events_router(settings: Settings) -> APIRouter:
         )
         try:
             event = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            # Retrying cannot fix a malformed event, so it is answered as handled (4xx).
+            detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise ProblemError(400, f"not an S3 event: {detail}", code="bad_event") from None
+        if isinstance(event, dict) and "invocationSchemaVersion" in event:
+            return await answer_batch(svc, event)
+        try:
             selection = select_uploads(
                 event, svc.storage.bucket_name("uploads"), svc.settings.uploads_prefix
             )
         except (ValueError, RecursionError, MalformedEvent) as exc:
-            # Retrying cannot fix a malformed event, so it is answered as handled (4xx).
             detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
             raise ProblemError(400, f"not an S3 event: {detail}", code="bad_event") from None
         result = EventResult(
@@ -122,3 +132,19 @@ def events_router(settings: Settings) -> APIRouter:
         return result
 
     return router
+
+
+async def answer_batch(svc: deps.Services, event: dict[str, Any]) -> JSONResponse:
+    """An S3 Batch Operations task (prism reprocess): the answer is the result document Batch
+    Operations reads, always 200; failures are per task, inside it."""
+    # Imported on first use: Powertools' data classes are not needed to start the app.
+    from prism.service.batch import MalformedInvocation
+    from prism.service.batch_worker import answer_invocation
+
+    try:
+        answer = await run_in_threadpool(answer_invocation, svc.ingestor, event)
+    except MalformedInvocation as exc:
+        raise ProblemError(400, f"not a Batch Operations task: {exc}", code="bad_event") from None
+    finally:
+        svc.telemetry.flush()
+    return JSONResponse(answer)

@@ -1,0 +1,101 @@
+"""Bring one stored image up to date with the current specs: the per-object step shared by
+S3 Batch Operations (one task per invocation) and `prism reprocess --data` (a process pool).
+
+For an image whose manifest carries the current fingerprint, for this very original, the
+work is one GET of the manifest and one HEAD of the original: nothing is downloaded or
+decoded. Otherwise the original is processed again; the manifest is rewritten last (the
+commit point), and variants the specs no longer name are removed only when `prune` asks,
+after that manifest is written. So a manifest never lists a variant that is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from prism.core.errors import TooLarge
+from prism.service.processing import Ingestor
+from prism.storage.base import StorageError
+from prism.storage.layout import image_id_for_upload
+from prism.storage.records import SourceRecord, read_manifest, read_rejection
+
+if TYPE_CHECKING:
+    from prism.service.batch import ResultCode
+
+Status = Literal["reprocessed", "up_to_date", "rejected", "missing", "outside", "failed"]
+#: How each status is reported to Batch Operations. `failed` is storage trouble, which a
+#: retry may fix; a rejected image or a key outside the uploads prefix will not change.
+CODES: dict[Status, ResultCode] = {
+    "reprocessed": "Succeeded",
+    "up_to_date": "Succeeded",
+    "missing": "Succeeded",  # deleted since the job listed it: nothing left to do
+    "rejected": "PermanentFailure",
+    "outside": "PermanentFailure",
+    "failed": "TemporaryFailure",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOutcome:
+    key: str
+    status: Status
+    image_id: str | None = None
+    detail: str = ""
+
+    @property
+    def code(self) -> ResultCode:
+        return CODES[self.status]
+
+    @property
+    def message(self) -> str:
+        """The report line: status word first, so a report can be counted by it."""
+        head = f"{self.status} {self.image_id}" if self.image_id else self.status
+        return f"{head}: {self.detail}" if self.detail else head
+
+
+def reprocess_upload(ingestor: Ingestor, key: str, *, prune: bool = False) -> TaskOutcome:
+    """Make the original at `key` (uploads bucket) current. Never raises StorageError: storage
+    trouble comes back as status `failed` so a batch can retry just this object."""
+    try:
+        return _reprocess(ingestor, key, prune)
+    except StorageError as exc:
+        image_id = image_id_for_upload(ingestor.settings.uploads_prefix, key)
+        return TaskOutcome(key, "failed", image_id, str(exc))
+
+
+def _reprocess(ingestor: Ingestor, key: str, prune: bool) -> TaskOutcome:
+    storage, settings = ingestor.storage, ingestor.settings
+    image_id = image_id_for_upload(settings.uploads_prefix, key)
+    if image_id is None:
+        return TaskOutcome(key, "outside", None, f"not under {settings.uploads_prefix!r}")
+    manifest = read_manifest(storage, image_id)
+    info = storage.head("uploads", key)
+    if info is None:
+        return TaskOutcome(key, "missing", image_id, "the original is gone")
+    if manifest is not None and manifest.source.is_object(key, info.etag):
+        if manifest.fingerprint == ingestor.fingerprint:
+            if prune:
+                ingestor.prune(manifest)
+            return TaskOutcome(key, "up_to_date", image_id)
+    else:
+        rejection = read_rejection(storage, image_id)
+        if rejection is not None and rejection.source.is_object(key, info.etag):
+            reason = f"{rejection.reason}: {rejection.detail}"
+            return TaskOutcome(key, "rejected", image_id, reason)
+    source = SourceRecord(key, info.etag)
+    if info.size > settings.limits.max_input_bytes:
+        error = TooLarge(
+            f"the file is {info.size} bytes; the limit is {settings.limits.max_input_bytes}"
+        )
+        ingestor.reject(image_id, source, info.size, error)
+        return TaskOutcome(key, "rejected", image_id, f"{error.reason}: {error.detail}")
+    data = storage.get("uploads", key)
+    if data is None:
+        return TaskOutcome(key, "missing", image_id, "the original is gone")
+    outcome = ingestor.remake(image_id, source, data, prune=prune)
+    if outcome.status == "rejected":
+        error = outcome.error
+        reason = f"{error.reason}: {error.detail}" if error else "rejected"
+        return TaskOutcome(key, "rejected", image_id, reason)
+    variants = ", ".join(v.name for v in getattr(outcome.record, "variants", ()))
+    return TaskOutcome(key, "reprocessed", image_id, variants)

@@ -1,0 +1,150 @@
+"""One stored image brought up to date: skip without decoding, remake, prune, never lose data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from prism.image import pipeline
+from prism.service.reprocess import reprocess_upload
+from prism.storage.layout import image_id_for_upload, manifest_key
+from tests.images import small_image
+from tests.reprocessing import NEW_SPECS, OLD_SPECS, SpyStorage, ingestor_for
+
+KEY = "uploads/photo.jpg"
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    """A data folder holding one upload processed with the old specs."""
+    old = ingestor_for(tmp_path, OLD_SPECS)
+    old.storage.put("uploads", KEY, small_image(), "image/jpeg")
+    assert old.handle_upload(KEY).status == "processed"
+    return tmp_path
+
+
+def manifest_of(ingestor, key: str = KEY) -> dict:
+    image_id = image_id_for_upload("uploads/", key)
+    assert image_id is not None
+    return json.loads(ingestor.storage.get("processed", manifest_key(image_id)))
+
+
+def folder(ingestor, key: str = KEY) -> set[str]:
+    image_id = image_id_for_upload("uploads/", key)
+    return set(ingestor.storage.list_keys("processed", f"{image_id}/"))
+
+
+def assert_manifest_complete(ingestor, key: str = KEY) -> None:
+    manifest = manifest_of(ingestor, key)
+    for variant in manifest["variants"]:
+        assert ingestor.storage.head("processed", variant["key"]) is not None, variant
+
+
+def test_manifest_records_the_fingerprint_of_its_specs(data: Path):
+    old = ingestor_for(data, OLD_SPECS)
+    new = ingestor_for(data, NEW_SPECS)
+    assert manifest_of(old)["fingerprint"] == old.fingerprint != new.fingerprint
+
+
+def test_out_of_date_image_is_remade_and_keeps_old_variants_without_prune(data: Path):
+    new = ingestor_for(data, NEW_SPECS)
+    before = folder(new)
+    outcome = reprocess_upload(new, KEY)
+    assert (outcome.status, outcome.code) == ("reprocessed", "Succeeded")
+    assert outcome.message.startswith(f"reprocessed {outcome.image_id}: ")
+    manifest = manifest_of(new)
+    assert manifest["fingerprint"] == new.fingerprint
+    assert [v["name"] for v in manifest["variants"]] == ["jpeg85", "webp", "hero"]
+    assert_manifest_complete(new)
+    # thumb is no longer configured, but without prune it stays where it was.
+    assert before <= folder(new)
+    assert any(k.endswith("/thumb.jpg") for k in folder(new))
+
+
+def test_prune_removes_only_variants_no_longer_configured(data: Path):
+    new = ingestor_for(data, NEW_SPECS)
+    image_id = image_id_for_upload("uploads/", KEY)
+    # Something else in the folder that is not a variant of the current specs either.
+    new.storage.put("processed", f"{image_id}/old-hero.png", b"x", "image/png")
+    outcome = reprocess_upload(new, KEY, prune=True)
+    assert outcome.status == "reprocessed"
+    listed = {v["key"] for v in manifest_of(new)["variants"]}
+    assert folder(new) == listed | {manifest_key(image_id)}
+
+
+def test_prune_on_an_up_to_date_image_cleans_leftovers(data: Path):
+    new = ingestor_for(data, NEW_SPECS)
+    reprocess_upload(new, KEY)  # remade, thumb kept
+    outcome = reprocess_upload(new, KEY, prune=True)
+    assert outcome.status == "up_to_date"
+    assert not any(k.endswith("/thumb.jpg") for k in folder(new))
+    assert_manifest_complete(new)
+
+
+def test_up_to_date_image_is_one_get_and_one_head_and_no_decode(data: Path, monkeypatch):
+    new = ingestor_for(data, NEW_SPECS)
+    reprocess_upload(new, KEY)
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("an up-to-date image must not be decoded")
+
+    monkeypatch.setattr(pipeline, "make_variants", no_decoding)
+    spy = SpyStorage(new.storage)
+    new.storage = spy
+    image_id = image_id_for_upload("uploads/", KEY)
+    outcome = reprocess_upload(new, KEY)
+    assert (outcome.status, outcome.code) == ("up_to_date", "Succeeded")
+    assert spy.calls == [("get", "processed", manifest_key(image_id)), ("head", "uploads", KEY)]
+
+
+def test_same_specs_different_order_is_up_to_date(data: Path, monkeypatch):
+    monkeypatch.setattr(pipeline, "make_variants", lambda *a, **k: pytest.fail("decoded"))
+    shuffled = ingestor_for(data, list(reversed(OLD_SPECS)))
+    assert reprocess_upload(shuffled, KEY).status == "up_to_date"
+
+
+def test_a_replaced_original_is_remade_even_with_a_current_fingerprint(data: Path):
+    new = ingestor_for(data, NEW_SPECS)
+    reprocess_upload(new, KEY)
+    new.storage.put("uploads", KEY, small_image(seed=5, size=(40, 40)), "image/jpeg")
+    outcome = reprocess_upload(new, KEY)
+    assert outcome.status == "reprocessed"
+    assert manifest_of(new)["source"]["width"] == 40
+
+
+def test_rejected_original_is_a_permanent_failure_with_its_reason(tmp_path: Path):
+    new = ingestor_for(tmp_path, NEW_SPECS)
+    new.storage.put("uploads", "uploads/notes.jpg", b"this is not an image", "image/jpeg")
+    outcome = reprocess_upload(new, "uploads/notes.jpg")
+    assert (outcome.status, outcome.code) == ("rejected", "PermanentFailure")
+    assert "unsupported_format" in outcome.message
+    # The second time, the rejection record answers without another decode.
+    again = reprocess_upload(new, "uploads/notes.jpg")
+    assert (again.status, again.detail) == ("rejected", outcome.detail)
+    assert new.storage.get("uploads", "uploads/notes.jpg") == b"this is not an image"
+
+
+def test_missing_original_and_outside_keys(tmp_path: Path):
+    new = ingestor_for(tmp_path, NEW_SPECS)
+    gone = reprocess_upload(new, "uploads/deleted.jpg")
+    assert (gone.status, gone.code) == ("missing", "Succeeded")
+    outside = reprocess_upload(new, "elsewhere/x.jpg")
+    assert (outside.status, outside.code) == ("outside", "PermanentFailure")
+
+
+def test_a_failure_mid_write_leaves_the_old_manifest_complete(data: Path):
+    new = ingestor_for(data, NEW_SPECS)
+    image_id = image_id_for_upload("uploads/", KEY)
+    old_manifest = manifest_of(new)
+    # The new `hero` variant cannot be written: storage gives up half way through.
+    new.storage = SpyStorage(new.storage, fail_put={f"{image_id}/hero.webp"})
+    outcome = reprocess_upload(new, KEY, prune=True)
+    assert (outcome.status, outcome.code) == ("failed", "TemporaryFailure")
+    assert manifest_of(new) == old_manifest
+    assert_manifest_complete(new)
+    # The retry Batch Operations makes then finishes the job.
+    new.storage = new.storage.inner
+    assert reprocess_upload(new, KEY, prune=True).status == "reprocessed"
+    assert_manifest_complete(new)
