@@ -20,6 +20,7 @@ from prism.core.errors import InvalidSpec
 from prism.core.limits import HEADROOM, Limits, max_pixels_for, peak_memory_mb
 from prism.core.settings import parse_colour
 from prism.core.specs import DEFAULT_SPECS, VariantSpec, parse_specs
+from prism_infra.cdn.settings import CDN_KEYS, CdnSettings, parse_cdn
 
 AuthType = Literal["AWS_IAM", "NONE"]
 
@@ -39,6 +40,26 @@ class ConfigError(pulumi.RunError):
     """A `prism:*` setting is invalid; the message names the key and what is allowed."""
 
 
+DEFAULT_TRANSFORM_WIDTHS = (
+    16,
+    32,
+    48,
+    64,
+    96,
+    128,
+    256,
+    384,
+    640,
+    750,
+    828,
+    1080,
+    1200,
+    1920,
+    2048,
+    3840,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class AlarmThresholds:
     """An alarm fires when its value goes above its threshold (5-minute windows)."""
@@ -55,6 +76,12 @@ class AlarmThresholds:
     rejection_rate_percent: int = 20
     #: Failed image builds per window.
     failed_builds: int = 0
+    #: CDN (issue 14): share of requests answered 5xx, in percent.
+    cdn_5xx_rate_percent: int = 1
+    #: CDN: average time to first byte from the origin on a miss, in milliseconds.
+    cdn_origin_latency_ms: int = 5000
+    #: CDN: the alarm fires when the cache hit rate drops BELOW this percentage.
+    cdn_cache_hit_rate_percent: int = 50
 
 
 #: Key under `prism:alarmThresholds` -> (field, lowest, highest).
@@ -65,6 +92,9 @@ THRESHOLD_KEYS: dict[str, tuple[str, int, int]] = {
     "deadLetters": ("dead_letters", 0, 1_000_000),
     "rejectionRatePercent": ("rejection_rate_percent", 1, 100),
     "failedBuilds": ("failed_builds", 0, 1_000),
+    "cdn5xxRatePercent": ("cdn_5xx_rate_percent", 0, 100),
+    "cdnOriginLatencyMs": ("cdn_origin_latency_ms", 1, 180_000),
+    "cdnCacheHitRatePercent": ("cdn_cache_hit_rate_percent", 0, 100),
 }
 
 
@@ -99,6 +129,13 @@ class StackSettings:
     protect_data: bool = True
     background: str = "#ffffff"
     log_level: str = "INFO"
+    #: Transform widths allowed (issue 13): a public URL (the CDN) with unsigned transforms
+    #: needs an allowlist, or anyone could fill the bucket with every width from 1 to 4096.
+    #: Default: Next.js's deviceSizes and imageSizes, so next/image works unchanged.
+    transform_widths: tuple[int, ...] = DEFAULT_TRANSFORM_WIDTHS
+    transform_widths_mode: Literal["up", "reject"] = "up"
+    #: CloudFront in front (issue 14); `prism:cdn*` keys, parsed in prism_infra.cdn.settings.
+    cdn: CdnSettings = field(default_factory=CdnSettings)
     #: The reprocessing worker's own concurrency cap (`prism reprocess`), so a backfill cannot
     #: take the concurrency uploads and HTTP need; -1 = unreserved, as for the function.
     reprocess_concurrency: int = -1
@@ -131,6 +168,10 @@ KEYS: dict[str, str] = {
     "protectData": "protect_data",
     "background": "background",
     "logLevel": "log_level",
+    "transformWidths": "transform_widths",
+    "transformWidthsMode": "transform_widths_mode",
+    # CDN (issue 14): every prism:cdn* key lands in the one `cdn` field.
+    **dict.fromkeys(CDN_KEYS, "cdn"),
     "reprocessConcurrency": "reprocess_concurrency",
     "reprocessOnSpecChange": "reprocess_on_spec_change",
     "consoleEnabled": "console_enabled",
@@ -300,6 +341,17 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
     memory_mb = _int(raw, "memorySize", d.memory_mb, 128, 10_240)
     max_pixels = _int(raw, "maxPixels", limits.max_pixels, 1, 1_000_000_000)
     _check_memory(memory_mb, max_pixels)
+    try:
+        cdn = parse_cdn(raw)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    widths, widths_mode = _transform_widths(raw, d)
+    if cdn.enabled and not widths:
+        # Issue 13's rule: a public URL with unsigned transforms needs a width allowlist.
+        raise ConfigError(
+            "prism:cdn makes transform URLs public and unsigned, so prism:transformWidths must "
+            "list the allowed widths (unset gives a Next.js-like default); or set prism:cdn false"
+        )
     return StackSettings(
         memory_mb=memory_mb,
         # The function URL caps a request at 15 minutes; S3 events are async, same cap.
@@ -327,12 +379,33 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
         protect_data=_bool(raw, "protectData", d.protect_data),
         background=background,
         log_level=level,
+        transform_widths=widths,
+        transform_widths_mode=widths_mode,  # type: ignore[arg-type]  # checked
+        cdn=cdn,
         reprocess_concurrency=_int(
             raw, "reprocessConcurrency", d.reprocess_concurrency, -1, 10_000
         ),
         reprocess_on_spec_change=_bool(raw, "reprocessOnSpecChange", d.reprocess_on_spec_change),
         console_enabled=_bool(raw, "consoleEnabled", d.console_enabled),
     )
+
+
+def _transform_widths(raw: Mapping[str, Any], d: StackSettings) -> tuple[tuple[int, ...], str]:
+    from prism.core.settings import parse_widths
+
+    value = _decoded(raw.get("transformWidths", None))
+    if value is None:
+        widths = d.transform_widths
+    else:
+        text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        try:
+            widths = parse_widths(text, 4096)
+        except ValueError as exc:
+            raise ConfigError(f"prism:transformWidths: {exc}") from None
+    mode = _str(raw, "transformWidthsMode", d.transform_widths_mode)
+    if mode not in ("up", "reject"):
+        raise ConfigError(f"prism:transformWidthsMode must be 'up' or 'reject', got {mode!r}")
+    return widths, mode
 
 
 def _configured_keys() -> set[str]:

@@ -7,6 +7,7 @@ out, processing time. Queue: dead-letter depth. And the state of every alarm.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from prism_infra import app_metrics
@@ -55,6 +56,7 @@ def dashboard_body(
     namespace: str,
     timeout_seconds: int,
     alarm_arns: list[str],
+    extra_widgets: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     fn = ["FunctionName", function_name]
     (service_key, service), *_ = app_metrics.SERVICE_DIMENSIONS.items()
@@ -124,6 +126,7 @@ def dashboard_body(
                 ]
             ],
         ),
+        *extra_widgets,
         {"type": "alarm", "properties": {"title": "Alarms", "alarms": sorted(alarm_arns)}},
     ]
     for i, widget in enumerate(widgets):

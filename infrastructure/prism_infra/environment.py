@@ -18,11 +18,10 @@ APP_PORT = 8080
 READINESS_PATH = HEALTHZ_PATH
 
 #: Transform settings the stack has no config keys for yet: set to the app's defaults, so the
-#: function's environment still names every setting it runs with.
+#: function's environment still names every setting it runs with. (The width allowlist and
+#: its mode come from prism:transformWidths / prism:transformWidthsMode.)
 TRANSFORM_DEFAULTS = (
     "PRISM_TRANSFORM_MAX_SIZE",
-    "PRISM_TRANSFORM_WIDTHS",
-    "PRISM_TRANSFORM_WIDTHS_MODE",
     "PRISM_TRANSFORM_MAX_PIXELS",
     "PRISM_TRANSFORM_DELIVERY",
 )
@@ -74,6 +73,8 @@ def function_environment(
         "PRISM_BACKGROUND": settings.background,
         "PRISM_EVENTS_PATH": EVENTS_PATH,
         "PRISM_LOG_LEVEL": settings.log_level,
+        "PRISM_TRANSFORM_WIDTHS": ",".join(map(str, settings.transform_widths)),
+        "PRISM_TRANSFORM_WIDTHS_MODE": settings.transform_widths_mode,
         # The page at /, off unless `prism:consoleEnabled` (the app defaults it off on S3 too).
         "PRISM_CONSOLE_ENABLED": "true" if settings.console_enabled else "false",
     }

@@ -8,6 +8,7 @@ alone grants nothing; pushes are still checked against the repository ARN below)
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 Document = dict[str, Any]
@@ -31,6 +32,11 @@ def _doc(*statements: Document) -> Document:
 
 def to_json(document: Document) -> str:
     return json.dumps(document, sort_keys=True)
+
+
+def with_statements(document: Document, extra: Sequence[Document]) -> Document:
+    """The document with more statements appended (S3 and IAM take one document each)."""
+    return {**document, "Statement": [*document["Statement"], *extra]}
 
 
 def assume_role_policy(service: str) -> Document:

@@ -22,6 +22,7 @@ from prism_infra.build_session import (
     BuildIdentityError,
     identity_from_config,
 )
+from prism_infra.cdn.declare import declare_cdn
 from prism_infra.components.alarms import Alarms
 from prism_infra.components.api_keys import ApiKeySecret, ApiKeySecretArgs
 from prism_infra.components.bucket import PrivateBucket, PrivateBucketArgs
@@ -107,8 +108,15 @@ def build_stack(
             bucket_prefix(name, "uploads"), cors_origins=s.cors_origins, protect=s.protect_data
         ),
     )
+    # CDN (issue 14): the processed bucket's policy waits for the distribution's read grant.
+    cdn_read, grant_cdn_read = pulumi.deferred_output() if s.cdn.enabled else (None, None)
     processed = PrivateBucket(
-        "processed", PrivateBucketArgs(bucket_prefix(name, "processed"), protect=s.protect_data)
+        "processed",
+        PrivateBucketArgs(
+            bucket_prefix(name, "processed"),
+            protect=s.protect_data,
+            extra_policy_statements=cdn_read,
+        ),
     )
     rejected = PrivateBucket(
         "rejected",
@@ -119,6 +127,24 @@ def build_stack(
     api_keys = (
         ApiKeySecret("api-keys", ApiKeySecretArgs(name=name, keys=s.api_keys))
         if s.function_url_auth == "NONE"
+        else None
+    )
+    # CDN (issue 14): the distribution and its origin function, before the upload function
+    # (which gets the distribution id and may invalidate it).
+    cdn = (
+        declare_cdn(
+            name=name,
+            settings=s,
+            image_uri=image.build.image_uri,
+            account_id=aws.get_caller_identity_output().account_id,
+            uploads=uploads.bucket,
+            processed=processed.bucket,
+            rejected=rejected.bucket,
+            grant_processed_read=grant_cdn_read,
+            metrics_namespace=namespace,
+            depends_on=(image.build,),
+        )
+        if grant_cdn_read
         else None
     )
     function = ImageFunction(
@@ -136,6 +162,8 @@ def build_stack(
             metrics_namespace=namespace,
             api_keys_secret_arn=api_keys.secret.arn if api_keys else None,
             api_keys_version=api_keys.version.version_id if api_keys else None,
+            extra_environment=cdn.environment if cdn else None,
+            extra_policy_statements=cdn.policy_statements if cdn else None,
         ),
         # The image first; and each bucket (policy, blocks, encryption) settles before the
         # function can write to it.
@@ -199,6 +227,7 @@ def build_stack(
             namespace=namespace,
             timeout_seconds=s.timeout_seconds,
             alarm_arns=[alarm.arn for alarm in alarms.alarms.values()],
+            cdn_distribution_id=cdn.cdn.distribution.id if cdn else None,
         ),
     )
     outputs: dict[str, pulumi.Output] = {
@@ -217,6 +246,8 @@ def build_stack(
         "dashboard_url": region.apply(lambda r: dashboard_url(r, name)),
         "metrics_namespace": pulumi.Output.from_input(namespace),
     }
+    if cdn:
+        outputs |= cdn.outputs
     outputs |= {k: pulumi.Output.from_input(v) for k, v in reprocessing.outputs().items()}
     if api_keys:
         outputs["api_keys_secret_arn"] = api_keys.secret.arn

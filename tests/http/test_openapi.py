@@ -119,6 +119,13 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("get", "/images/{image_id}/transform", "503"): lambda c: c.outage.get(
         f"/images/{new_image_id()}/transform?width=10"
     ),
+    # the CDN's miss, by storage key
+    ("get", "/{image_id}/t/{form}", "400"): lambda c: c.local.get(
+        f"/{c.processed_id()}/t/width=10,format=webp"
+    ),
+    ("get", "/{image_id}/t/{form}", "404"): lambda c: c.local.get(f"/{new_image_id()}/t/width=10"),
+    ("get", "/{image_id}/t/{form}", "422"): lambda c: c.local.get(f"/{c.rejected_id()}/t/width=10"),
+    ("get", "/{image_id}/t/{form}", "503"): lambda c: c.outage.get(f"/{new_image_id()}/t/width=10"),
     ("post", "/events", "400"): lambda c: c.local.post(
         "/events", json={"nope": 1}, headers=pass_through_headers()
     ),

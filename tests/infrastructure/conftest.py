@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from infra_mocks import CONFIGURED, MAILED, PUBLIC, Stack, run_stack
+from infra_mocks import CONFIGURED, MAILED, PUBLIC, TODAY, Stack, run_stack
 
+from prism_infra.cdn import edge
 from prism_infra.config import parse_config
+
+#: Stand-in transform code while the transforms' renderer is not in this tree (see the file).
+PLACEHOLDER_TRANSFORM_CODE = Path(__file__).with_name("fixtures") / "viewer_request_placeholder.js"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def transform_code() -> Iterator[None]:
+    """The transform function's code the stack publishes: the real renderer once it exists."""
+    real = edge.transform_code
+    if importlib.util.find_spec("prism_infra.cdn.function_code") is None:
+        edge.transform_code = lambda settings: PLACEHOLDER_TRANSFORM_CODE.read_text()
+    yield
+    edge.transform_code = real
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +44,8 @@ def stack_factory() -> Callable[[dict[str, Any]], Stack]:
 
 @pytest.fixture(scope="module")
 def default(stack_factory) -> Stack:
-    return stack_factory({})
+    """The stack without the CDN (test_infra_cdn*.py run it with)."""
+    return stack_factory(TODAY)
 
 
 @pytest.fixture(scope="module")

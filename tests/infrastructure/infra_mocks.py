@@ -19,11 +19,15 @@ from prism_infra.config import StackSettings
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
-#: Stack configs several test files run (fixtures of the same names, conftest.py).
+DISTRIBUTION_ID = "E2QWRUHAPOMQZL"
+#: Stack configs several test files run (fixtures of the same names, conftest.py). They
+#: describe the stack without the CDN; test_infra_cdn*.py cover it on (the default).
+TODAY: dict[str, Any] = {"cdn": False}
 KEYS = ["0123456789abcdef0123456789abcdef", "rotation-key-two-0123456789abcdef"]
-PUBLIC: dict[str, Any] = {"functionUrlAuth": "NONE", "apiKeys": KEYS}
+PUBLIC: dict[str, Any] = {**TODAY, "functionUrlAuth": "NONE", "apiKeys": KEYS}
 #: Most settings away from their defaults (the `configured` fixture).
 CONFIGURED: dict[str, Any] = {
+    **TODAY,
     "functionUrlAuth": "NONE",
     "apiKeys": ["k" * 32, "second-key-for-rotation-0123456789"],
     "corsOrigins": ["https://app.example.com"],
@@ -34,6 +38,7 @@ CONFIGURED: dict[str, Any] = {
     "reservedConcurrency": 5,
 }
 MAILED: dict[str, Any] = {
+    **TODAY,
     "alertEmail": "ops@example.com",
     "timeout": 60,
     "alarmThresholds": {"errors": 3, "durationP99Percent": 50, "rejectionRatePercent": 40},
@@ -66,6 +71,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if typ == "aws:s3/bucket:Bucket":
             state["bucket"] = f"{name}-a1b2c3"
             state["arn"] = f"arn:aws:s3:::{name}-a1b2c3"
+            state["bucketRegionalDomainName"] = f"{name}-a1b2c3.s3.{REGION}.amazonaws.com"
             return state["bucket"], state
         if typ == "aws:ecr/repository:Repository":
             repo = args.inputs["name"]
@@ -81,13 +87,26 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif typ == "aws:lambda/function:Function":
             state["arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{args.inputs['name']}"
         elif typ == "aws:lambda/functionUrl:FunctionUrl":
-            state["functionUrl"] = "https://abc123.lambda-url.eu-west-1.on.aws/"
+            host = f"{name}-x9" if name.startswith("cdn-") else "abc123"
+            state["functionUrl"] = f"https://{host}.lambda-url.eu-west-1.on.aws/"
         elif typ == "aws:codebuild/project:Project":
             state["arn"] = f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/{args.inputs['name']}"
         elif typ == "aws:sns/topic:Topic":
-            state["arn"] = f"arn:aws:sns:{REGION}:{ACCOUNT}:{args.inputs.get('name', name)}"
+            region = args.inputs.get("region", REGION)
+            state["arn"] = f"arn:aws:sns:{region}:{ACCOUNT}:{args.inputs.get('name', name)}"
         elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
-            state["arn"] = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{args.inputs['name']}"
+            region = args.inputs.get("region", REGION)
+            state["arn"] = f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{args.inputs['name']}"
+        elif typ == "aws:cloudfront/distribution:Distribution":
+            state["arn"] = f"arn:aws:cloudfront::{ACCOUNT}:distribution/{DISTRIBUTION_ID}"
+            state["domainName"] = "d111111abcdef8.cloudfront.net"
+            return DISTRIBUTION_ID, state
+        elif typ == "aws:cloudfront/function:Function":
+            state["arn"] = f"arn:aws:cloudfront::{ACCOUNT}:function/{args.inputs['name']}"
+        elif typ == "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination":
+            state["arn"] = (
+                f"arn:aws:logs:us-east-1:{ACCOUNT}:delivery-destination:{args.inputs['name']}"
+            )
         elif typ == "aws:secretsmanager/secret:Secret":
             secret = f"{args.inputs['namePrefix']}AbCdEf"
             state["arn"] = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from infra_mocks import ACCOUNT, KEYS, PUBLIC, REGION, Stack
+from infra_mocks import ACCOUNT, KEYS, PUBLIC, REGION, TODAY, Stack
 from pulumi.runtime import rpc
 
 from prism.core.settings import load_settings
@@ -114,7 +114,7 @@ def test_public_url_without_a_concurrency_cap_is_warned_about() -> None:
 
 
 def test_reserved_concurrency_caps_the_function(stack_factory) -> None:
-    stack = stack_factory({"reservedConcurrency": 20})
+    stack = stack_factory({**TODAY, "reservedConcurrency": 20})
     assert (
         stack.one("aws:lambda/function:Function", "function-function").inputs[
             "reservedConcurrentExecutions"

@@ -238,7 +238,7 @@ def _run_main() -> list[str]:
 
 def test_main_program_runs_the_stack_from_config(pulumi_config: dict[str, str]) -> None:
     pulumi.runtime.set_all_config(
-        {"prism:functionUrlAuth": "NONE", "prism:apiKeys": json.dumps([KEY])},
+        {"prism:functionUrlAuth": "NONE", "prism:apiKeys": json.dumps([KEY]), "prism:cdn": "false"},
         secret_keys=["prism:apiKeys"],
     )
     types = _run_main()

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from infra_mocks import ACCOUNT, CONFIGURED, Registered, Stack
+from infra_mocks import ACCOUNT, CONFIGURED, TODAY, Registered, Stack
 
 from prism.core.settings import load_settings
 from prism.core.settings_table import REQUIRED_FOR_S3
@@ -17,6 +17,8 @@ from prism_infra.environment import ADAPTER_ENV
 FUNCTION = "aws:lambda/function:Function"
 #: Set only with functionUrlAuth NONE: where the function reads its API keys.
 PUBLIC_URL_ONLY = {"PRISM_API_KEYS_SECRET_ARN", "PRISM_API_KEYS_SECRET_VERSION"}
+#: Set only with the CDN on (test_infra_cdn.py): its distribution and public URL.
+CDN_ONLY = {"PRISM_CDN_DISTRIBUTION_ID", "PRISM_CDN_URL"}
 #: Set only when transform URLs are signed (no stack config for that yet).
 SIGNING_ONLY = {"PRISM_TRANSFORM_SIGNING_SECRET_ARN"}
 
@@ -91,7 +93,7 @@ def test_environment_is_exactly_what_the_app_reads(default: Stack) -> None:
     # "exactly": everything the app reads except what only local storage or a public URL uses
     local_only = {k for k, doc in ENV_VARS.items() if doc.startswith("local storage only")}
     assert local_only, "the contract marks PRISM_DATA_DIR as local-only"
-    assert app_vars == set(ENV_VARS) - local_only - PUBLIC_URL_ONLY - SIGNING_ONLY
+    assert app_vars == set(ENV_VARS) - local_only - PUBLIC_URL_ONLY - CDN_ONLY - SIGNING_ONLY
     # the rest belongs to the Lambda Web Adapter and Powertools, nothing else
     others = set(env) - app_vars
     assert others == set(ADAPTER_ENV) | {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}
@@ -104,6 +106,25 @@ def test_environment_is_exactly_what_the_app_reads(default: Stack) -> None:
     assert settings.rejected_bucket == "rejected-a1b2c3"
     assert [s.name for s in settings.variants] == ["jpeg85", "jpeg60", "webp", "png", "thumb"]
     assert settings.events_path == env["AWS_LWA_PASS_THROUGH_PATH"]
+    assert settings.transform_widths == (
+        16,
+        32,
+        48,
+        64,
+        96,
+        128,
+        256,
+        384,
+        640,
+        750,
+        828,
+        1080,
+        1200,
+        1920,
+        2048,
+        3840,
+    )
+    assert settings.transform_widths_mode == "up"
 
 
 def test_environment_follows_config(configured: Stack) -> None:
@@ -171,7 +192,7 @@ def test_function_role_is_least_privilege(default: Stack) -> None:
     assert "ecr:" not in flat
 
 
-@pytest.mark.parametrize("config", [{}, CONFIGURED], ids=["default", "public"])
+@pytest.mark.parametrize("config", [TODAY, CONFIGURED], ids=["default", "public"])
 def test_no_wildcard_resources_on_s3_ecr_logs_or_sqs(stack_factory, config) -> None:
     stack = stack_factory(config)
     policies = stack.of_type("aws:iam/rolePolicy:RolePolicy")

@@ -6,7 +6,7 @@ import inspect
 
 import pulumi_aws as aws
 import pytest
-from infra_mocks import MAILED, PUBLIC, Registered, Stack, run_stack
+from infra_mocks import MAILED, PUBLIC, TODAY, Registered, Stack, run_stack
 
 from prism_infra.config import parse_config
 
@@ -84,7 +84,8 @@ def test_every_chosen_name_starts_with_project_and_stack(default: Stack, public:
 
 
 def test_a_dev_stack_shares_no_name_with_prod(default: Stack) -> None:
-    dev = run_stack(parse_config({"memorySize": 1024, "maxPixels": 16_000_000}), stack="dev")
+    dev_config = {**TODAY, "memorySize": 1024, "maxPixels": 16_000_000}
+    dev = run_stack(parse_config(dev_config), stack="dev")
     dev_names, prod_names = set(_names(dev)), set(_names(default))
     assert not dev_names & prod_names
     assert dev.outputs["function_name"] == "prism-dev"

@@ -12,6 +12,7 @@ import pytest
 from infra_mocks import (
     ACCOUNT,
     REGION,
+    TODAY,
     RecordingMocks,
     RecordingMonitor,
     Stack,
@@ -192,7 +193,8 @@ def test_in_the_stack_the_worker_is_the_main_functions_configuration_under_its_o
 ):
     """The wiring `build_stack` does: same image, role, log group and environment as the main
     function, none of its triggers, and a concurrency cap of its own (not the function's)."""
-    whole = stack_factory({"reservedConcurrency": 20, "reprocessConcurrency": 100})
+    # without the CDN (infra_mocks.TODAY): one function URL, the main function's
+    whole = stack_factory({**TODAY, "reservedConcurrency": 20, "reprocessConcurrency": 100})
     main_fn = whole.one("aws:lambda/function:Function", "function-function")
     worker = whole.one("aws:lambda/function:Function", "reprocessing-worker")
     for key in ("imageUri", "role", "environment", "loggingConfig", "memorySize", "timeout"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from infra_mocks import ACCOUNT, MAILED, PUBLIC, REPO_ROOT, Stack
+from infra_mocks import ACCOUNT, MAILED, PUBLIC, REPO_ROOT, TODAY, Stack
 
 from prism.core.fingerprint import spec_fingerprint
 from prism.core.settings import parse_colour
@@ -145,7 +145,7 @@ DEPLOYED_URNS = REPO_ROOT / "tests" / "infrastructure" / "deployed_urns.json"
 
 @pytest.mark.parametrize("config", ["default", "public", "mailed"])
 def test_every_deployed_resource_keeps_its_identity(stack_factory, config: str) -> None:
-    raw = {"default": {}, "public": PUBLIC, "mailed": MAILED}[config]
+    raw = {"default": TODAY, "public": PUBLIC, "mailed": MAILED}[config]
     stack = stack_factory(raw)
     deployed = set(json.loads(DEPLOYED_URNS.read_text())[config])
     custom = [r for r in stack.resources if not r.type.startswith("prism:")]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from prism_infra.policies import tls_only_bucket_policy, to_json
+from prism_infra.policies import tls_only_bucket_policy, to_json, with_statements
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +24,9 @@ class PrivateBucketArgs:
     #: bucket's settings) and S3 refuses to delete it while objects remain. Otherwise destroy
     #: empties and removes it.
     protect: bool = False
+    #: More bucket-policy statements after the TLS-only one (S3 keeps one policy per bucket),
+    #: e.g. the CDN's read grant; may resolve later than the bucket (a deferred output).
+    extra_policy_statements: pulumi.Input[Sequence[Mapping[str, Any]]] | None = None
 
 
 class PrivateBucket(pulumi.ComponentResource):
@@ -68,10 +73,15 @@ class PrivateBucket(pulumi.ComponentResource):
             opts=child,
         )
         # After the public access block, so S3 never sees a policy on an unguarded bucket.
+        policy = self.bucket.arn.apply(lambda arn: to_json(tls_only_bucket_policy(arn)))
+        if args.extra_policy_statements is not None:
+            policy = pulumi.Output.all(self.bucket.arn, args.extra_policy_statements).apply(
+                lambda v: to_json(with_statements(tls_only_bucket_policy(v[0]), v[1]))
+            )
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=self.bucket.id,
-            policy=self.bucket.arn.apply(lambda arn: to_json(tls_only_bucket_policy(arn))),
+            policy=policy,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access, ownership]),
         )
         if args.cors_origins:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from prism_infra.cdn.monitoring import cdn_widgets
 from prism_infra.dashboard import dashboard_body
 
 
@@ -21,6 +22,8 @@ class DashboardArgs:
     namespace: str
     timeout_seconds: int
     alarm_arns: Sequence[pulumi.Input[str]]
+    #: CDN (issue 14): its distribution, whose us-east-1 metrics get widgets too.
+    cdn_distribution_id: pulumi.Input[str] | None = None
 
 
 class Dashboard(pulumi.ComponentResource):
@@ -35,10 +38,14 @@ class Dashboard(pulumi.ComponentResource):
             function_name=args.function_name,
             queue_name=args.queue_name,
             alarm_arns=pulumi.Output.all(*args.alarm_arns),
+            cdn_distribution_id=args.cdn_distribution_id,
         ).apply(
             lambda names: json.dumps(
                 dashboard_body(
-                    namespace=args.namespace, timeout_seconds=args.timeout_seconds, **names
+                    namespace=args.namespace,
+                    timeout_seconds=args.timeout_seconds,
+                    extra_widgets=cdn_widgets(names.pop("cdn_distribution_id") or ""),
+                    **names,
                 )
             )
         )

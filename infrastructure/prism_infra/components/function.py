@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -10,7 +12,7 @@ import pulumi_aws as aws
 from prism_infra.components.service_role import service_role
 from prism_infra.config import StackSettings
 from prism_infra.environment import function_environment
-from prism_infra.policies import function_policy, to_json
+from prism_infra.policies import function_policy, to_json, with_statements
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,9 @@ class ImageFunctionArgs:
     #: Public URL only: the secret holding the API keys, and its current version.
     api_keys_secret_arn: pulumi.Input[str] | None = None
     api_keys_version: pulumi.Input[str] | None = None
+    #: Added by the CDN (issue 14): environment variables and role statements.
+    extra_environment: pulumi.Input[Mapping[str, str]] | None = None
+    extra_policy_statements: pulumi.Input[Sequence[Mapping[str, Any]]] | None = None
 
 
 class ImageFunction(pulumi.ComponentResource):
@@ -68,7 +73,18 @@ class ImageFunction(pulumi.ComponentResource):
                 dead_letter_queue_arn=self.dead_letters.arn,
                 log_group_arn=log_group_arn,
                 api_keys_secret_arn=args.api_keys_secret_arn,
-            ).apply(lambda arns: to_json(function_policy(uploads_prefix=s.uploads_prefix, **arns))),
+                extra=args.extra_policy_statements,
+            ).apply(
+                lambda arns: to_json(
+                    with_statements(
+                        function_policy(
+                            uploads_prefix=s.uploads_prefix,
+                            **{k: v for k, v in arns.items() if k != "extra"},
+                        ),
+                        arns["extra"] or [],
+                    )
+                )
+            ),
             parent=self,
         )
         self.log_group = runs_as.log_group
@@ -78,10 +94,17 @@ class ImageFunction(pulumi.ComponentResource):
             rejected_bucket=args.rejected_bucket,
             api_keys_secret_arn=args.api_keys_secret_arn,
             api_keys_version=args.api_keys_version,
+            extra=args.extra_environment,
         ).apply(
-            lambda names: function_environment(
-                s, service=args.name, metrics_namespace=args.metrics_namespace, **names
-            )
+            lambda names: {
+                **function_environment(
+                    s,
+                    service=args.name,
+                    metrics_namespace=args.metrics_namespace,
+                    **{k: v for k, v in names.items() if k != "extra"},
+                ),
+                **(names["extra"] or {}),
+            }
         )
         waits_for = [runs_as.log_group, runs_as.policy, *((opts and opts.depends_on) or [])]
         self.function = aws.lambda_.Function(

@@ -56,6 +56,9 @@ class Settings:
     transform_signing_keys: tuple[str, ...] = ()
     transform_signing_secret_arn: str | None = None
     transform_delivery: Literal["redirect", "bytes"] = "redirect"
+    #: Behind CloudFront: the distribution to invalidate, and its public base URL.
+    cdn_distribution_id: str | None = None
+    cdn_url: str | None = None
 
 
 def bounded_int(name: str, raw: object, lo: int, hi: int) -> int:
@@ -163,9 +166,29 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         api_keys_secret_arn=_secret_arn(env.get("PRISM_API_KEYS_SECRET_ARN")),
         api_keys_secret_version=env.get("PRISM_API_KEYS_SECRET_VERSION") or None,
+        cdn_distribution_id=_distribution_id(env.get("PRISM_CDN_DISTRIBUTION_ID")),
+        cdn_url=_cdn_url(env.get("PRISM_CDN_URL")),
         console_enabled=_flag(env, "PRISM_CONSOLE_ENABLED", default=storage == "local"),
         **_transform_settings(env),
     )
+
+
+_DISTRIBUTION_ID = re.compile(r"[A-Z0-9]{1,64}")
+_CDN_URL = re.compile(r"https://[A-Za-z0-9.-]+(:\d{1,5})?")
+
+
+def _distribution_id(raw: str | None) -> str | None:
+    if raw and not _DISTRIBUTION_ID.fullmatch(raw):
+        raise SettingsError(f"PRISM_CDN_DISTRIBUTION_ID must be a CloudFront id, got {raw!r}")
+    return raw or None
+
+
+def _cdn_url(raw: str | None) -> str | None:
+    """`https://host[:port]`, no path: manifests append `/images/<id>/<variant>`."""
+    value = (raw or "").rstrip("/")
+    if value and not _CDN_URL.fullmatch(value):
+        raise SettingsError(f"PRISM_CDN_URL must look like https://img.example.com, got {raw!r}")
+    return value or None
 
 
 def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:

@@ -192,6 +192,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "the widths transform URLs may ask for, comma-separated and ascending (e.g."
         " 640,750,828,1080,1200,1920,2048,3840); unset: any width up to the maximum.",
+        stack_key="transformWidths",
     ),
     Setting(
         "PRISM_TRANSFORM_WIDTHS_MODE",
@@ -200,6 +201,7 @@ SETTINGS: tuple[Setting, ...] = (
         "up",
         "a width outside PRISM_TRANSFORM_WIDTHS: 'up' makes the next allowed width up, 'reject'"
         " answers 400 (default up).",
+        stack_key="transformWidthsMode",
     ),
     Setting(
         "PRISM_TRANSFORM_MAX_PIXELS",
@@ -233,6 +235,20 @@ SETTINGS: tuple[Setting, ...] = (
         "S3 storage: answer transforms with a 302 to a presigned URL ('redirect', like"
         " variants) or with their bytes up to 4 MB and a redirect above ('bytes', for a CDN in"
         " front). Local storage always answers bytes.",
+    ),
+    Setting(
+        "PRISM_CDN_DISTRIBUTION_ID",
+        "cdn_distribution_id",
+        "str",
+        None,
+        "behind the CDN only: the CloudFront distribution DELETE /images/{id} invalidates.",
+    ),
+    Setting(
+        "PRISM_CDN_URL",
+        "cdn_url",
+        "str",
+        None,
+        "behind the CDN only: its public base URL (https://...), used for manifests' URLs.",
     ),
     Setting(
         "PRISM_CONSOLE_ENABLED",

@@ -19,6 +19,7 @@ from prism.http.bound_host import BoundHost
 from prism.http.deadline import InvocationDeadline
 from prism.http.dependencies import Services, open_storage
 from prism.http.routers import (
+    cdn_origin,
     console,
     docs,
     events,
@@ -32,6 +33,7 @@ from prism.http.routers import (
 from prism.http.signing_keys import signing_keys
 from prism.service.processing import Ingestor
 from prism.storage.base import Storage
+from prism.storage.edge_cache import open_edge_cache
 from prism.storage.local import LocalStorage
 
 
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
         keys,
         local,
         signing_keys(settings),
+        open_edge_cache(settings.cdn_distribution_id),
     )
     # The two parts tests and workers reach for, by their plain names.
     app.state.settings = settings
@@ -81,6 +84,7 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     app.include_router(uploads.router)
     app.include_router(events.events_router(settings))
     app.include_router(docs.router)
+    app.include_router(cdn_origin.router)
     # The page's and the docs' own files; the CSP names the buckets the page talks to.
     console.install_assets(app, lambda: console.storage_origins(storage))
     if settings.console_enabled:

@@ -7,7 +7,7 @@ Routes declare `Depends(...)` on these; tests may swap any of them with
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
@@ -18,6 +18,7 @@ from prism.http.problems import ProblemError
 from prism.http.signing_keys import SigningKeys
 from prism.service.processing import Ingestor
 from prism.storage.base import Bucket, Storage
+from prism.storage.edge_cache import EdgeCache, NoEdgeCache
 
 logger = logging.getLogger("prism.http.api_keys")
 
@@ -33,6 +34,8 @@ class Services:
     keys: KeyStore | None  # None: no key needed (an AWS_IAM or local URL)
     local: bool  # buckets on disk (prism serve): no Lambda Web Adapter in front
     signing: SigningKeys  # transform URL signatures (off unless keys are configured)
+    #: Behind the CDN: forgets deleted images at the edge (a no-op without one).
+    edge_cache: EdgeCache = field(default_factory=NoEdgeCache)
 
 
 def open_storage(settings: Settings) -> Storage:
@@ -64,6 +67,10 @@ def settings(request: Request) -> Settings:
 
 def storage(request: Request) -> Storage:
     return request.app.state.services.storage
+
+
+def edge_cache(request: Request) -> EdgeCache:
+    return request.app.state.services.edge_cache
 
 
 def ingestor(request: Request) -> Ingestor:

@@ -17,7 +17,8 @@ from prism.http.problems import ProblemError, problem_responses, rejection_probl
 from prism.http.schemas import ImageList, Manifest, Pending, manifest_view
 from prism.service import catalog, listing
 from prism.service.processing import Ingestor
-from prism.storage.base import Storage
+from prism.storage.base import Storage, StorageError
+from prism.storage.edge_cache import EdgeCache
 from prism.storage.layout import ID_PATTERN
 from prism.storage.records import ManifestRecord, RejectionRecord
 
@@ -45,7 +46,11 @@ router = APIRouter(dependencies=[Depends(deps.require_api_key)])
 
 
 def _view(record: ManifestRecord, request: Request) -> dict[str, Any]:
+    cdn_url = deps.settings(request).cdn_url
+
     def url(variant: str) -> str:
+        if cdn_url:  # behind the CDN: public, cacheable URLs (its router maps them)
+            return f"{cdn_url}/images/{record.id}/{variant}"
         return str(request.url_for("get_variant", image_id=record.id, variant=variant))
 
     return manifest_view(record, url)
@@ -237,7 +242,8 @@ def get_variant(
     "/images/{image_id}",
     status_code=204,
     response_class=Response,
-    summary="Delete the original, variants, transforms, manifest and rejection record",
+    summary="Delete the original, variants, transforms, manifest and rejection record (and"
+    " forget them at the CDN)",
     responses=problem_responses(
         404, 422, 503, s404="no image with this id", s422="the id is malformed"
     ),
@@ -246,7 +252,20 @@ def delete_image(
     image_id: str = _IMAGE_ID,
     storage: Storage = Depends(deps.storage),  # noqa: B008
     settings: Settings = Depends(deps.settings),  # noqa: B008
+    edge_cache: EdgeCache = Depends(deps.edge_cache),  # noqa: B008
 ) -> Response:
     if not catalog.delete_image(storage, settings, image_id):
         raise ProblemError(404, f"no image with id {image_id}", code="not_found")
+    # After the objects are gone, so an edge cannot fetch them again once invalidated.
+    try:
+        edge_cache.forget_image(image_id)
+    except StorageError as exc:
+        # The image is gone, so a retried DELETE would only say 404: tell what is left.
+        raise ProblemError(
+            503,
+            f"image {image_id} was deleted, but the CDN could not be told to forget it "
+            f"({exc}); cached copies last until they expire unless /{image_id}/* and "
+            f"/images/{image_id}/* are invalidated",
+            code="cdn_invalidation_failed",
+        ) from None
     return Response(status_code=204)

@@ -1,0 +1,106 @@
+"""GET /{image_id}/t/{form}: the CDN's miss, answered by the function.
+
+Behind the CDN the edge function has already checked the parameters (and the signature) and
+rewritten the request to the result's storage key. The origin group asks the processed bucket
+first; on its 403/404 CloudFront repeats the request here, with that same URI. This route
+makes the result, stores it (so the next request is a bucket hit) and answers its bytes:
+CloudFront caches what the origin returns, and follows no redirects.
+
+Only the exact canonical form is accepted, so a junk URI never costs an image decode. A
+%-escaped spelling of it (`width%3D320`) names the same key, as S3 reads it, so it is the
+same object here too. Bodies above BYTES_LIMIT do not fit a buffered function URL
+response: they answer 307 to the public transform URL of the now stored object, which the
+browser follows and the CDN then serves from the bucket (a hit: no loop).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Response
+
+from prism.core.errors import ImageRejected
+from prism.http import dependencies as deps
+from prism.http.api_keys import ApiKeyError
+from prism.http.dependencies import Services
+from prism.http.problems import ProblemError, problem_responses, rejection_problem
+from prism.http.routers.transforms import BYTES_LIMIT, CODES
+from prism.service.transforms import (
+    CACHE_CONTROL,
+    Answer,
+    NotAvailable,
+    find_or_make_stored,
+    read_stored,
+)
+from prism.transforms.params import ORIGINAL, TRANSFORM_FOLDER, TransformError
+from prism.transforms.signing import signature
+
+# The API key (when the function URL is public and keys are configured) guards this route as
+# any other: the URI carries no signature, so it must not be an unsigned way around one.
+router = APIRouter(dependencies=[Depends(deps.require_api_key)])
+
+
+@router.get(
+    "/{image_id}/" + TRANSFORM_FOLDER + "/{form}",
+    name="cdn_transform_miss",
+    summary="A transform by its storage key: the CDN's origin on a miss",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the bytes, cacheable for a year",
+            "content": {"image/*": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        307: {"description": "too large for one response: the public URL of the stored result"},
+        **problem_responses(400, 404, 422, 503),
+    },
+)
+def cdn_transform_miss(
+    image_id: str,
+    form: str,
+    svc: Services = Depends(deps.services),  # noqa: B008
+) -> Response:
+    try:
+        answer = find_or_make_stored(svc.storage, svc.settings, image_id, form)
+    except (TransformError, NotAvailable, ImageRejected, ApiKeyError) as e:
+        raise _problem(e) from None
+    if answer.size > BYTES_LIMIT:
+        return _redirect(answer, image_id, svc)
+    stored = read_stored(svc.storage, answer)
+    if stored is None:  # deleted between the HEAD and the GET
+        raise ProblemError(404, f"no image with id {image_id}", code="not_found")
+    data, content_type = stored
+    headers = {"ETag": f'"{answer.etag}"', "Cache-Control": CACHE_CONTROL}
+    return Response(data, media_type=content_type, headers=headers)
+
+
+def _redirect(answer: Answer, image_id: str, svc: Services) -> Response:
+    """307 to `/images/<id>/transform?<the stored form>` on the viewer's own host (relative):
+    the edge rewrites it to this same key, now stored, so the bucket answers it. A negotiated
+    `legacy` goes back as `auto` (same Accept, same key); signed when the deployment signs."""
+    form = answer.resolved.transform.form().replace("format=legacy", "format=auto")
+    parts = [] if form == ORIGINAL else form.split(",")
+    keys = svc.signing.keys()
+    if keys:
+        parts.append(f"sig={quote(signature(keys[0], image_id, form))}")
+    location = f"/images/{image_id}/transform" + ("?" + "&".join(parts) if parts else "")
+    # no-store: CloudFront must not cache the redirect in place of the image.
+    return Response(status_code=307, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+def _problem(e: Exception) -> ProblemError:
+    if isinstance(e, TransformError):
+        return ProblemError(e.status, e.detail, code=CODES[e.status], param=e.param)
+    if isinstance(e, NotAvailable):
+        if e.rejection is not None:
+            return rejection_problem(e.rejection)
+        return ProblemError(404, e.detail, code="not_found")
+    if isinstance(e, ImageRejected):
+        return ProblemError(
+            422, f"the image cannot be transformed: {e.detail}", code=e.reason, reason=e.reason
+        )
+    return ProblemError(
+        503,
+        "the signing keys cannot be read right now; try again shortly",
+        code="keys_unavailable",
+        headers={"Retry-After": "2"},
+    )
