@@ -62,6 +62,17 @@ def serve_in_thread(app: Any) -> Iterator[str]:
 SERVE = [sys.executable, "-m", "prism.cli", "serve", "--host", "127.0.0.1"]
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End a server process: terminate it, and kill it if it has not gone within 20 s."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
 def prism_serve(
     data_dir: Path, *, env: dict[str, str] | None = None
@@ -80,12 +91,6 @@ def prism_serve(
         wait_until_up(base, process)
         yield base, process
     finally:
-        if process.poll() is None:
-            process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         if process.stderr:
             process.stderr.close()

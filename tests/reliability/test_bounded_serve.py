@@ -30,7 +30,7 @@ from PIL import Image
 
 from tests.reliability.procstats import peak_rss_bytes, rss_bytes
 from tests.reliability.results import write_result
-from tests.servers import SERVE, free_port, wait_until_up
+from tests.servers import SERVE, free_port, stop, wait_until_up
 
 MB = 1024 * 1024
 PEAKS: list[int] = []
@@ -67,13 +67,7 @@ def serve(
         wait_until_up(base, process)
         yield base, process, lines
     finally:
-        if process.poll() is None:
-            process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         reader.join(5)
 
 

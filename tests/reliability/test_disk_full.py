@@ -27,7 +27,7 @@ import pytest
 
 from tests.images import photo_like
 from tests.reliability.paths import PROBLEM
-from tests.servers import SERVE, free_port, prism_serve, wait_until_up
+from tests.servers import SERVE, free_port, prism_serve, stop, wait_until_up
 
 NAMESPACES = ["unshare", "--user", "--map-root-user", "--mount"]
 
@@ -73,13 +73,7 @@ def serve_on_small_disk(
         wait_until_up(base, process)
         yield base, process, lines
     finally:
-        if process.poll() is None:
-            process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         reader.join(5)
 
 
