@@ -86,9 +86,11 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
-def run(images: list[Path], runs: int) -> dict[tuple[str, str, int], Result]:
+def run(
+    images: list[Path], runs: int, formats: tuple[str, ...] = tuple(QUALITY)
+) -> dict[tuple[str, str, int], Result]:
     results: dict[tuple[str, str, int], Result] = {}
-    jobs = [(fmt, w) for fmt in QUALITY for w in WIDTHS]
+    jobs = [(fmt, w) for fmt in formats for w in WIDTHS]
     total = len(images) * len(jobs) * runs
     done = 0
     for r in range(runs):
@@ -153,6 +155,8 @@ def report(results: dict[tuple[str, str, int], Result], images: list[Path], runs
     for fmt in QUALITY:
         for width in WIDTHS:
             p, s = results.get(("prism", fmt, width)), results.get(("sharp", fmt, width))
+            if not p and not s:
+                continue  # not measured this run (--formats)
             if not p or not s or not p.wall or not s.wall:
                 lines.append(f"| {fmt} | {width} | n/a (errors: {(p or s).errors[:1]}) |")
                 continue
@@ -201,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("folders", nargs="*", type=Path, help=f"default: {DEFAULT_FOLDER}")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--formats", default=",".join(QUALITY), help="comma-separated subset of webp,avif,jpeg"
+    )
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(HERE))
@@ -212,7 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     images = camera_jpegs(args.folders or [DEFAULT_FOLDER])
     if not images:
         raise SystemExit("no 8-22 MP camera JPEGs found")
-    text = report(run(images, args.runs), images, args.runs)
+    formats = tuple(f for f in args.formats.split(",") if f)
+    if unknown := set(formats) - set(QUALITY):
+        raise SystemExit(f"unknown format(s): {', '.join(sorted(unknown))}")
+    text = report(run(images, args.runs, formats), images, args.runs)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text)
     print(text)
