@@ -43,3 +43,28 @@ def plan(width: int, height: int, spec: VariantSpec) -> Plan:
     if scale >= 1.0:
         return Plan((width, height), full)
     return Plan((max(1, round(width * scale)), max(1, round(height * scale))), full)
+
+
+# Where an upright point (x, y) lies in the stored pixels, for each EXIF orientation; `w, h`
+# is the upright size. The inverse of what orient() applies, in continuous coordinates.
+_TO_STORED = {
+    1: lambda x, y, w, h: (x, y),
+    2: lambda x, y, w, h: (w - x, y),
+    3: lambda x, y, w, h: (w - x, h - y),
+    4: lambda x, y, w, h: (x, h - y),
+    5: lambda x, y, w, h: (y, x),
+    6: lambda x, y, w, h: (y, w - x),
+    7: lambda x, y, w, h: (h - y, w - x),
+    8: lambda x, y, w, h: (h - y, x),
+}
+
+
+def as_stored(p: Plan, upright: tuple[int, int], orientation: int) -> Plan:
+    """`p` (upright coordinates, `upright` size) for the pixels as stored with EXIF
+    `orientation`: resizing the stored pixels with it, then orienting, gives `p`'s image."""
+    to_stored = _TO_STORED.get(orientation, _TO_STORED[1])
+    left, top, right, bottom = p.box
+    x0, y0 = to_stored(left, top, *upright)
+    x1, y1 = to_stored(right, bottom, *upright)
+    size = (p.size[1], p.size[0]) if orientation in (5, 6, 7, 8) else p.size
+    return Plan(size, (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))

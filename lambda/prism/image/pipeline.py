@@ -1,8 +1,9 @@
 """One upload in, every variant out, as a list of steps:
 
     open (sniff, allowlist, limits) -> read header -> prepare (upright size, plans, draft)
-    -> decode -> to sRGB -> orient
-    -> per variant: resize -> flatten (if the format has no alpha) -> encode, scheduled
+    -> decode -> to sRGB -> orient (here, or per variant when the outputs are the smaller)
+    -> per variant: resize [-> orient] -> flatten (if the format has no alpha) -> encode,
+       scheduled (one variant alone resizes on every core)
 
 `make_variants()` raises only `prism.core.errors.ImageRejected` subclasses for bad input.
 """
@@ -22,11 +23,12 @@ from prism.image.colour import to_srgb8
 from prism.image.decode import decode
 from prism.image.encode import encode, holds_gil
 from prism.image.flatten import flatten_for
-from prism.image.geometry import Plan
+from prism.image.geometry import Plan, as_stored
 from prism.image.header import DECODE_ERRORS, bomb_detail, open_image, read_header
 from prism.image.orient import orient
 from prism.image.prepare import DRAFT_MARGIN, Prepared, prepare
-from prism.image.schedule import Job, run_jobs
+from prism.image.resize import resize
+from prism.image.schedule import Job, cpus, run_jobs
 
 # Relative encode cost per pixel (measured at 12-14 MP), to start the longest jobs first.
 _COST = {"avif": 20, "webp": 10, "png": 8, "jpeg": 2}
@@ -75,21 +77,26 @@ def make_variants(
     workers: int | None = None,
     draft_margin: float = DRAFT_MARGIN,
 ) -> VariantSet:
-    """Make every variant of `data`. `workers` caps the encoding threads (default: one per
-    CPU); `workers=1` runs everything on the calling thread. `draft_margin`: how much larger
+    """Make every variant of `data`. `workers` caps the threads (default: one per CPU);
+    `workers=1` runs everything on the calling thread. `draft_margin`: how much larger
     than the largest output a JPEG is decoded (prepare.draft_size)."""
     im = open_image(data, limits)
     fmt = im.format or "?"
     with _rejecting(im, limits, fmt, "data is corrupt or truncated"):
         ready = prepare(read_header(im, limits), specs, draft_margin)
         ready = ready.with_orientation(decode(im, ready.draft))
-        base = orient(to_srgb8(im), ready.header.orientation)
+        base = to_srgb8(im)
+        late = _orient_late(base, ready)
+        if not late:
+            base = orient(base, ready.header.orientation)
     if base is not im:
         im.close()  # release the file's decoded pixels now that we hold our own copy
+    # A single variant has no sibling to run beside: its resize takes the threads instead.
+    bands = (workers or cpus()) if len(specs) == 1 else 1
     try:
         with _rejecting(base, limits, fmt, "data could not be rendered"):
             # Pillow decodes some formats lazily; a fault found while rendering is the file's.
-            variants = run_jobs(_jobs(base, ready, background), workers)
+            variants = run_jobs(_jobs(base, ready, background, late=late, bands=bands), workers)
     finally:
         base.close()
     width, height = ready.upright
@@ -99,16 +106,34 @@ def make_variants(
     )
 
 
+def _orient_late(base: Image.Image, ready: Prepared) -> bool:
+    """Orient each output rather than the base when the outputs have fewer pixels."""
+    if ready.header.orientation == 1:
+        return False
+    return sum(p.size[0] * p.size[1] for p in ready.plans) < base.width * base.height
+
+
 def _jobs(
-    base: Image.Image, ready: Prepared, background: tuple[int, int, int]
+    base: Image.Image,
+    ready: Prepared,
+    background: tuple[int, int, int],
+    *,
+    late: bool,
+    bands: int,
 ) -> list[Job[Rendered]]:
-    # The base may be smaller than the upright size (decoded at a reduced JPEG scale).
-    scale = (base.width / ready.upright[0], base.height / ready.upright[1])
+    orientation = ready.header.orientation if late else 1
+    upright = ready.upright
+    # The base may be smaller than the image's size (decoded at a reduced JPEG scale).
+    size = as_stored(Plan(upright, (0, 0, *upright)), upright, orientation).size
+    scale = (base.width / size[0], base.height / size[1])
     photographic = ready.photographic
 
-    def job(spec: VariantSpec, plan: Plan) -> Job[Rendered]:
+    def job(spec: VariantSpec, upright_plan: Plan) -> Job[Rendered]:
+        plan = as_stored(upright_plan, upright, orientation)
+
         def run() -> Rendered:
-            im = flatten_for(resize(base, scale, plan), spec, background)
+            im = orient(_resized(base, scale, plan, bands), orientation)
+            im = flatten_for(im, spec, background)
             return Rendered(spec, im.width, im.height, encode(im, spec, photographic=photographic))
 
         cost = _COST[spec.format] * plan.size[0] * plan.size[1]
@@ -117,17 +142,10 @@ def _jobs(
     return [job(spec, plan) for spec, plan in zip(ready.specs, ready.plans, strict=True)]
 
 
-def resize(base: Image.Image, scale: tuple[float, float], plan: Plan) -> Image.Image:
-    """The plan's region of `base` at the plan's size, as its own Image object.
-
-    Each concurrent save needs its own object: Image.save() keeps per-call parameters on
-    the object, so two overlapping saves of one object can swap settings.
-    """
+def _resized(base: Image.Image, scale: tuple[float, float], plan: Plan, bands: int) -> Image.Image:
     sx, sy = scale
     box = (plan.box[0] * sx, plan.box[1] * sy, plan.box[2] * sx, plan.box[3] * sy)
-    if plan.size == base.size and box == (0, 0, *base.size):
-        return base._new(base.im)  # a new wrapper over the same pixels: no copy
-    return base.resize(plan.size, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+    return resize(base, box, plan.size, bands)
 
 
 @contextmanager

@@ -29,8 +29,8 @@ def cpus() -> int:
 
 def run_jobs[T](jobs: Sequence[Job[T]], workers: int | None = None) -> tuple[T, ...]:
     """Every job's result, in order. `workers` caps the threads (default: one per CPU);
-    `workers=1` runs everything on the calling thread."""
-    if workers == 1:
+    `workers=1` (or a single job) runs everything on the calling thread."""
+    if workers == 1 or len(jobs) == 1:
         return tuple(job.run() for job in jobs)
     by_cost = sorted(range(len(jobs)), key=lambda i: -jobs[i].cost)
     bound = [i for i in by_cost if jobs[i].holds_gil]

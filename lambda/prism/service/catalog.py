@@ -32,6 +32,25 @@ def lookup(storage: Storage, settings: Settings, image_id: str) -> Lookup:
     return Lookup("unknown")
 
 
+def read_original(
+    storage: Storage, settings: Settings, image_id: str
+) -> tuple[Lookup, bytes | None]:
+    """The image's state with its original's bytes (None if gone): the manifest's source,
+    or the upload while it is still pending. The same order as lookup(), but the upload is
+    read rather than checked first: on local storage a HEAD hashes the whole file."""
+    manifest = read_manifest(storage, image_id)
+    if manifest is None:
+        rejection = read_rejection(storage, image_id)
+        if rejection is not None:
+            return Lookup("rejected", rejection), None
+    # Processed: the manifest says which upload; pending: the API's own upload key.
+    key = upload_key(settings.uploads_prefix, image_id) if manifest is None else manifest.source.key
+    data = storage.get("uploads", key)
+    if manifest is not None:
+        return Lookup("processed", manifest), data
+    return Lookup("pending" if data is not None else "unknown"), data
+
+
 def delete_image(storage: Storage, settings: Settings, image_id: str) -> bool:
     """Remove original, variants, transforms (all under the image folder), manifest and
     rejection record. False if nothing was there."""

@@ -20,9 +20,8 @@ from prism.core.settings import Settings
 from prism.core.specs import FORMATS, VariantSpec
 from prism.image.geometry import plan
 from prism.image.sniff import sniff
-from prism.service.catalog import lookup
+from prism.service.catalog import read_original
 from prism.storage.base import Storage
-from prism.storage.layout import upload_key
 from prism.storage.records import RejectionRecord
 from prism.transforms.negotiate import output_format
 from prism.transforms.params import (
@@ -136,17 +135,12 @@ def _known_type(t: Transform) -> str | None:
 
 
 def _original(storage: Storage, settings: Settings, image_id: str) -> bytes:
-    found = lookup(storage, settings, image_id)
+    found, data = read_original(storage, settings, image_id)
     if found.state == "rejected":
         assert isinstance(found.record, RejectionRecord)
         raise NotAvailable(422, f"image {image_id} was rejected", found.record)
     if found.state == "unknown":
         raise NotAvailable(404, f"no image with id {image_id}")
-    # Processed: the manifest says which upload; pending: the API's own upload key.
-    key = upload_key(settings.uploads_prefix, image_id)
-    if found.state == "processed" and found.record is not None:
-        key = found.record.source.key
-    data = storage.get("uploads", key)
     if data is None:
         raise NotAvailable(404, f"the original of image {image_id} is gone")
     return data
@@ -184,7 +178,6 @@ def render(data: bytes, t: Transform, settings: Settings) -> tuple[bytes, str]:
         (spec,),
         settings.limits,
         background=settings.background,
-        workers=1,
         draft_margin=DRAFT_MARGIN,
     )
     return made.variants[0].data, spec.content_type
