@@ -58,7 +58,7 @@ def _banded(base: Image.Image, box: Box, size: tuple[int, int], bands: int) -> I
     with ThreadPoolExecutor(max_workers=bands - 1, thread_name_prefix="prism-band") as pool:
         others = pool.map(band, range(1, bands))
         parts = [band(0), *others]  # the first band on this thread
-    out = Image.new(base.mode, size)
+    out = Image.new(base.mode, size, None)  # not filled: the bands cover it
     for top, part in zip(edges, parts, strict=False):
         out.paste(part, (0, top))
         part.close()
