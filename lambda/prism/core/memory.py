@@ -3,14 +3,11 @@
 Each request thread gets its own glibc malloc arena, and an arena keeps what was freed in it
 for reuse: eight images processed one after another on eight threads would otherwise leave
 the process holding about eight images' worth of memory. `malloc_trim` returns the free
-parts of every arena. A no-op where the C library is not glibc. Pillow's own cache of freed
-pixel blocks (prism.image.pipeline.BLOCKS_KEPT) is emptied first, or trimming could not
-return it.
+parts of every arena. A no-op where the C library is not glibc.
 """
 
 from __future__ import annotations
 
-import sys
 from functools import cache
 
 
@@ -27,9 +24,6 @@ def _malloc_trim() -> object | None:
 
 
 def release_free_memory() -> None:
-    pillow = sys.modules.get("PIL.Image")  # loaded by the image just processed, if any
-    if pillow is not None:
-        pillow.core.clear_cache()
     trim = _malloc_trim()
     if trim is not None:
         trim(0)  # type: ignore[operator]
