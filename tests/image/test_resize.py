@@ -152,16 +152,3 @@ def test_a_single_variant_resizes_in_bands(monkeypatch):
     two = (VariantSpec("a", "png", width=700), VariantSpec("b", "png", width=600))
     make_variants(data, two)  # variants run side by side instead: each resize is whole
     assert seen == []
-
-
-def test_freed_pixel_blocks_are_reused_by_the_next_image(monkeypatch):
-    from prism.image import pipeline
-
-    monkeypatch.delenv("PILLOW_BLOCKS_MAX", raising=False)
-    pipeline._reuse_freed_blocks.cache_clear()
-    data = encode(noisy((1200, 900)), "JPEG")
-    make_variants(data, SMALL)
-    assert Image.core.get_blocks_max() == pipeline.BLOCKS_KEPT
-    reused = Image.core.get_stats()["reused_blocks"]
-    make_variants(data, SMALL)
-    assert Image.core.get_stats()["reused_blocks"] > reused

@@ -10,11 +10,9 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 
 from PIL import Image
 
@@ -31,11 +29,6 @@ from prism.image.orient import orient
 from prism.image.prepare import DRAFT_MARGIN, Prepared, prepare
 from prism.image.resize import resize
 from prism.image.schedule import Job, cpus, run_jobs
-
-#: Freed 16 MB pixel blocks Pillow keeps for the next image instead of returning them to the
-#: OS (it keeps none by default): a fresh block costs page faults on first touch, ~0.5 ms per
-#: MB, and every step of the pipeline allocates a new image. At most 128 MB kept.
-BLOCKS_KEPT = 8
 
 # Relative encode cost per pixel (measured at 12-14 MP), to start the longest jobs first.
 _COST = {"avif": 20, "webp": 10, "png": 8, "jpeg": 2}
@@ -87,7 +80,6 @@ def make_variants(
     """Make every variant of `data`. `workers` caps the threads (default: one per CPU);
     `workers=1` runs everything on the calling thread. `draft_margin`: how much larger
     than the largest output a JPEG is decoded (prepare.draft_size)."""
-    _reuse_freed_blocks()
     im = open_image(data, limits)
     fmt = im.format or "?"
     with _rejecting(im, limits, fmt, "data is corrupt or truncated"):
@@ -112,12 +104,6 @@ def make_variants(
     return VariantSet(
         SourceInfo(fmt, width, height, header.mode, header.frames, len(data)), variants
     )
-
-
-@cache
-def _reuse_freed_blocks() -> None:
-    if "PILLOW_BLOCKS_MAX" not in os.environ:  # an operator's own setting wins
-        Image.core.set_blocks_max(BLOCKS_KEPT)
 
 
 def _orient_late(base: Image.Image, ready: Prepared) -> bool:
