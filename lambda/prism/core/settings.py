@@ -55,6 +55,7 @@ class Settings:
     transform_max_pixels: int = 4096 * 4096
     transform_signing_keys: tuple[str, ...] = ()
     transform_signing_secret_arn: str | None = None
+    transform_signing_secret_version: str | None = None
     transform_delivery: Literal["redirect", "bytes"] = "redirect"
     #: Behind CloudFront: the distribution to invalidate, and its public base URL.
     cdn_distribution_id: str | None = None
@@ -228,6 +229,8 @@ def _transform_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "transform_max_pixels": _int(env, "PRISM_TRANSFORM_MAX_PIXELS"),
         "transform_signing_keys": tuple(k for k in keys if k),
         "transform_signing_secret_arn": arn,
+        "transform_signing_secret_version": env.get("PRISM_TRANSFORM_SIGNING_SECRET_VERSION")
+        or None,
         "transform_delivery": _choice(env, "PRISM_TRANSFORM_DELIVERY", ("redirect", "bytes")),
     }
 

@@ -228,6 +228,14 @@ SETTINGS: tuple[Setting, ...] = (
         " transform URLs must carry a valid `sig`.",
     ),
     Setting(
+        "PRISM_TRANSFORM_SIGNING_SECRET_VERSION",
+        "transform_signing_secret_version",
+        "str",
+        None,
+        "with PRISM_TRANSFORM_SIGNING_SECRET_ARN: the secret version to read (default: the"
+        " current one).",
+    ),
+    Setting(
         "PRISM_TRANSFORM_DELIVERY",
         "transform_delivery",
         "choice",

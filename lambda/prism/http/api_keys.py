@@ -66,15 +66,15 @@ def encode_keys(keys: Iterable[str]) -> str:
     return json.dumps({SECRET_FIELD: list(keys)})
 
 
-def decode_keys(text: str) -> tuple[str, ...]:
+def decode_keys(text: str, what: str = "API keys") -> tuple[str, ...]:
     try:
         document = json.loads(text)
     except ValueError:
-        raise ApiKeyError("the API keys secret is not JSON", permanent=True) from None
+        raise ApiKeyError(f"the {what} secret is not JSON", permanent=True) from None
     keys = document.get(SECRET_FIELD) if isinstance(document, dict) else None
     if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
         raise ApiKeyError(
-            f'the API keys secret must be a JSON object {{"{SECRET_FIELD}": [...]}} '
+            f'the {what} secret must be a JSON object {{"{SECRET_FIELD}": [...]}} '
             "with at least one non-empty key",
             permanent=True,
         )
@@ -163,9 +163,14 @@ _FILTER = _HoldBackResponseBodies()
 
 
 def secrets_manager_loader(
-    secret_arn: str, version_id: str | None = None, client: Any | None = None
+    secret_arn: str,
+    version_id: str | None = None,
+    client: Any | None = None,
+    *,
+    what: str = "API keys",
 ) -> Callable[[], tuple[str, ...]]:
-    """A loader reading the keys from Secrets Manager (exactly `version_id` when given)."""
+    """A loader reading the keys from Secrets Manager (exactly `version_id` when given);
+    `what` names the keys in its errors."""
 
     def load() -> tuple[str, ...]:
         import boto3
@@ -183,12 +188,12 @@ def secrets_manager_loader(
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", "error"))
             raise ApiKeyError(
-                f"cannot read the API keys secret: {code}", permanent=code in PERMANENT_CODES
+                f"cannot read the {what} secret: {code}", permanent=code in PERMANENT_CODES
             ) from None
         except BotoCoreError as exc:
-            raise ApiKeyError(f"cannot read the API keys secret: {type(exc).__name__}") from None
+            raise ApiKeyError(f"cannot read the {what} secret: {type(exc).__name__}") from None
         finally:
             _reading.active = False
-        return decode_keys(response.get("SecretString") or "")
+        return decode_keys(response.get("SecretString") or "", what)
 
     return load

@@ -39,7 +39,13 @@ class SigningKeys:
 
 def signing_keys(settings: Settings) -> SigningKeys:
     if settings.transform_signing_secret_arn:
-        return SigningKeys(secrets_manager_loader(settings.transform_signing_secret_arn))
+        return SigningKeys(
+            secrets_manager_loader(
+                settings.transform_signing_secret_arn,
+                settings.transform_signing_secret_version,
+                what="transform signing keys",
+            )
+        )
     if settings.transform_signing_keys:
         keys = settings.transform_signing_keys
         return SigningKeys(lambda: keys)
