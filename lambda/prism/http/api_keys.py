@@ -85,8 +85,8 @@ def _digest(value: str) -> bytes:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
 
 
-class KeyStore:
-    """Loads the keys on first use, once, and keeps their digests for the process's life.
+class LoadedOnce[T]:
+    """A value read on first use, once, and kept for the process's life (keys from a secret).
 
     A failed read is not repeated by every request: until its backoff (1 s, doubling up to
     MAX_BACKOFF_S) has passed, requests get the same error without a call to the secret
@@ -94,11 +94,12 @@ class KeyStore:
     """
 
     def __init__(
-        self, load: Callable[[], Sequence[str]], clock: Callable[[], float] = time.monotonic
+        self, load: Callable[[], T], what: str, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._load = load
+        self._what = what
         self._clock = clock
-        self._digests: tuple[bytes, ...] | None = None
+        self._value: T | None = None
         self._lock = threading.Lock()
         self._failure: ApiKeyError | None = None
         self._failures = 0
@@ -106,38 +107,55 @@ class KeyStore:
 
     @property
     def loaded(self) -> bool:
-        return self._digests is not None
+        return self._value is not None
 
-    def digests(self) -> tuple[bytes, ...]:
-        if self._digests is None:
+    def get(self) -> T:
+        if self._value is None:
             with self._lock:
-                if self._digests is None:
-                    self._digests = self._read()
-        return self._digests
+                if self._value is None:
+                    self._value = self._read()
+        return self._value
 
-    def _read(self) -> tuple[bytes, ...]:
+    def _read(self) -> T:
         now = self._clock()
         if self._failure is not None and now < self._retry_at:
             raise self._again(now)
         try:
-            digests = tuple(_digest(key) for key in self._load())
+            value = self._load()
         except ApiKeyError as exc:
             self._failures += 1
             self._failure = exc
             self._retry_at = now + min(MAX_BACKOFF_S, 2 ** (self._failures - 1))
             logger.error(
-                "API keys unavailable: %s",
+                "%s unavailable: %s",
+                self._what,
                 exc,
                 extra={"permanent": exc.permanent, "attempt": self._failures},
             )
             raise self._again(now) from None
         self._failure = None
-        return digests
+        return value
 
     def _again(self, now: float) -> ApiKeyError:
         assert self._failure is not None
         wait = max(1, math.ceil(self._retry_at - now))
         return ApiKeyError(str(self._failure), permanent=self._failure.permanent, retry_after=wait)
+
+
+class KeyStore:
+    """The API keys, loaded once (LoadedOnce) and kept only as digests."""
+
+    def __init__(
+        self, load: Callable[[], Sequence[str]], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._digests = LoadedOnce(lambda: tuple(_digest(key) for key in load()), "API keys", clock)
+
+    @property
+    def loaded(self) -> bool:
+        return self._digests.loaded
+
+    def digests(self) -> tuple[bytes, ...]:
+        return self._digests.get()
 
     def accepts(self, candidate: str | None) -> bool:
         """Whether `candidate` is one of the keys, in time independent of which (or none)."""
