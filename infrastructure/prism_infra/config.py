@@ -18,7 +18,7 @@ import pulumi
 
 from prism.core.errors import InvalidSpec
 from prism.core.limits import HEADROOM, Limits, max_pixels_for, peak_memory_mb
-from prism.core.settings import parse_colour
+from prism.core.setting_values import parse_colour, parse_widths
 from prism.core.specs import DEFAULT_SPECS, VariantSpec, parse_specs
 from prism_infra.cdn.settings import CDN_KEYS, CdnSettings, parse_cdn
 
@@ -402,8 +402,6 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
 
 
 def _transform_widths(raw: Mapping[str, Any], d: StackSettings) -> tuple[tuple[int, ...], str]:
-    from prism.core.settings import parse_widths
-
     value = _decoded(raw.get("transformWidths", None))
     if value is None:
         widths = d.transform_widths
