@@ -1,8 +1,8 @@
 """The Lambda function's environment: the app's own variables plus the adapter's and Powertools'.
 
 Pure: settings and bucket names in, a plain dict out. The names come from the app's contract
-(`prism.core.settings.ENV_VARS`); the test suite checks that this sets exactly the variables the app
-reads on S3 and that the app accepts the result.
+(`prism.core.settings_table.ENV_VARS`); the test suite checks that this sets exactly the
+variables the app reads on S3 and that the app accepts the result.
 """
 
 from __future__ import annotations
