@@ -226,3 +226,10 @@ def test_the_published_edge_code_takes_what_the_app_signs_and_nothing_else(
         assert answer["kind"] == "response", answer
         assert answer["status"] == 403, answer
         assert answer["body"]["type"].endswith(":invalid_signature"), answer
+
+
+def test_the_longest_keys_the_setting_takes_still_fit_a_cloudfront_function() -> None:
+    from prism_infra.cdn.edge import MAX_CODE_BYTES, transform_code
+
+    longest = parse_config({"transformSigningKeys": json.dumps(["a" * 256, "b" * 256])})
+    assert len(transform_code(longest).encode()) <= MAX_CODE_BYTES
