@@ -18,7 +18,7 @@ import pulumi
 
 from prism.core.errors import InvalidSpec
 from prism.core.limits import HEADROOM, Limits, max_pixels_for, peak_memory_mb
-from prism.core.settings import parse_colour
+from prism.core.setting_values import parse_colour, parse_widths
 from prism.core.specs import DEFAULT_SPECS, VariantSpec, parse_specs
 from prism_infra.cdn.settings import CDN_KEYS, CdnSettings, parse_cdn
 
@@ -31,6 +31,8 @@ _ORIGIN = re.compile(r"^(\*|https?://[A-Za-z0-9.-]+(:\d{1,5})?)$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MIN_API_KEY_LENGTH = 16
 MAX_API_KEYS = 10
+#: Signing keys: the one that signs and, while pages still carry its URLs, the one before it.
+MAX_SIGNING_KEYS = 2
 _API_KEY = re.compile(rf"[A-Za-z0-9._~+/=-]{{{MIN_API_KEY_LENGTH},256}}")
 #: Presigned upload forms live at most this long (seconds): a leaked form stays useful briefly.
 MAX_UPLOAD_URL_TTL = 3600
@@ -123,6 +125,9 @@ class StackSettings:
     cors_origins: tuple[str, ...] = ()
     #: API keys for a public (NONE) URL; never printed (repr=False), stored as a secret.
     api_keys: tuple[str, ...] = field(default=(), repr=False)
+    #: Keys transform URLs are signed with (issue 13): the first signs, each verifies. Never
+    #: printed; stored in a Secrets Manager secret and rendered into the CDN's edge code.
+    transform_signing_keys: tuple[str, ...] = field(default=(), repr=False)
     alert_email: str = ""
     alarm_thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
     #: Protect the buckets holding user images from deletion (`pulumi destroy` stops at them).
@@ -163,6 +168,7 @@ KEYS: dict[str, str] = {
     "functionUrlAuth": "function_url_auth",
     "corsOrigins": "cors_origins",
     "apiKeys": "api_keys",
+    "transformSigningKeys": "transform_signing_keys",
     "alertEmail": "alert_email",
     "alarmThresholds": "alarm_thresholds",
     "protectData": "protect_data",
@@ -260,21 +266,22 @@ def _thresholds(raw: Mapping[str, Any]) -> AlarmThresholds:
     return AlarmThresholds(**chosen)
 
 
-def _api_keys(raw: Mapping[str, Any]) -> tuple[str, ...]:
-    """Validated keys. Messages point at the key by position, never print it."""
-    value = _decoded(raw.get("apiKeys", []))
+def _keys(raw: Mapping[str, Any], name: str, most: int) -> tuple[str, ...]:
+    """Validated keys (API or signing keys). Messages point at a key by position, never
+    print it."""
+    value = _decoded(raw.get(name, []))
     if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
-        raise ConfigError("prism:apiKeys must be a list of strings")
-    if len(value) > MAX_API_KEYS:
-        raise ConfigError(f"prism:apiKeys holds at most {MAX_API_KEYS} keys, got {len(value)}")
+        raise ConfigError(f"prism:{name} must be a list of strings")
+    if len(value) > most:
+        raise ConfigError(f"prism:{name} holds at most {most} keys, got {len(value)}")
     for i, key in enumerate(value):
         if not _API_KEY.fullmatch(key):
             raise ConfigError(
-                f"prism:apiKeys[{i}] must be {MIN_API_KEY_LENGTH}-256 characters from "
+                f"prism:{name}[{i}] must be {MIN_API_KEY_LENGTH}-256 characters from "
                 "A-Z a-z 0-9 . _ ~ + / = - (e.g. `openssl rand -hex 32`)"
             )
     if len(set(value)) != len(value):
-        raise ConfigError("prism:apiKeys lists the same key twice")
+        raise ConfigError(f"prism:{name} lists the same key twice")
     return tuple(value)
 
 
@@ -317,7 +324,8 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
     email = _str(raw, "alertEmail", d.alert_email)
     if email and not _EMAIL.match(email):
         raise ConfigError(f"prism:alertEmail must be an e-mail address or empty, got {email!r}")
-    api_keys = _api_keys(raw)
+    api_keys = _keys(raw, "apiKeys", MAX_API_KEYS)
+    signing_keys = _keys(raw, "transformSigningKeys", MAX_SIGNING_KEYS)
     if auth == "NONE" and not api_keys:
         raise ConfigError(
             "prism:functionUrlAuth NONE makes the URL public, so it needs prism:apiKeys: "
@@ -346,11 +354,13 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     widths, widths_mode = _transform_widths(raw, d)
-    if cdn.enabled and not widths:
+    if cdn.enabled and not widths and not signing_keys:
         # Issue 13's rule: a public URL with unsigned transforms needs a width allowlist.
         raise ConfigError(
-            "prism:cdn makes transform URLs public and unsigned, so prism:transformWidths must "
-            "list the allowed widths (unset gives a Next.js-like default); or set prism:cdn false"
+            "prism:cdn makes transform URLs public, so unsigned transforms need "
+            "prism:transformWidths to list the allowed widths (unset gives a Next.js-like "
+            "default); or sign them: pulumi config set --secret --path "
+            "'prism:transformSigningKeys[0]' \"$(openssl rand -hex 32)\""
         )
     return StackSettings(
         memory_mb=memory_mb,
@@ -374,6 +384,7 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
         function_url_auth=auth,  # type: ignore[arg-type]  # checked above
         cors_origins=_origins(raw),
         api_keys=api_keys,
+        transform_signing_keys=signing_keys,
         alert_email=email,
         alarm_thresholds=_thresholds(raw),
         protect_data=_bool(raw, "protectData", d.protect_data),
@@ -391,8 +402,6 @@ def parse_config(raw: Mapping[str, Any]) -> StackSettings:
 
 
 def _transform_widths(raw: Mapping[str, Any], d: StackSettings) -> tuple[tuple[int, ...], str]:
-    from prism.core.settings import parse_widths
-
     value = _decoded(raw.get("transformWidths", None))
     if value is None:
         widths = d.transform_widths
@@ -428,11 +437,12 @@ def read_config() -> StackSettings:
     """Read the stack's `prism:*` config (the edge; call it inside the Pulumi program)."""
     config = pulumi.Config("prism")
     keys = _configured_keys()
-    if "apiKeys" in keys and not _is_secret("prism:apiKeys"):
-        # A plain value would sit readable in Pulumi.<stack>.yaml and in the state.
-        raise ConfigError(
-            "prism:apiKeys must be set with --secret: pulumi config rm prism:apiKeys, then "
-            "pulumi config set --secret --path 'prism:apiKeys[0]' <key>"
-        )
+    for name in ("apiKeys", "transformSigningKeys"):
+        if name in keys and not _is_secret(f"prism:{name}"):
+            # A plain value would sit readable in Pulumi.<stack>.yaml and in the state.
+            raise ConfigError(
+                f"prism:{name} must be set with --secret: pulumi config rm prism:{name}, then "
+                f"pulumi config set --secret --path 'prism:{name}[0]' <key>"
+            )
     raw = {key: config.get(key) for key in keys}
     return parse_config({k: v for k, v in raw.items() if v is not None})

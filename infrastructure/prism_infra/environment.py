@@ -1,8 +1,8 @@
 """The Lambda function's environment: the app's own variables plus the adapter's and Powertools'.
 
 Pure: settings and bucket names in, a plain dict out. The names come from the app's contract
-(`prism.core.settings.ENV_VARS`); the test suite checks that this sets exactly the variables the app
-reads on S3 and that the app accepts the result.
+(`prism.core.settings_table.ENV_VARS`); the test suite checks that this sets exactly the
+variables the app reads on S3 and that the app accepts the result.
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ def function_environment(
     metrics_namespace: str = "Prism",
     api_keys_secret_arn: str | None = None,
     api_keys_version: str | None = None,
+    signing_secret_arn: str | None = None,
+    signing_version: str | None = None,
 ) -> dict[str, str]:
     app = {
         "PRISM_STORAGE": "s3",
@@ -86,4 +88,8 @@ def function_environment(
         # the function restarts and reads the new set (the app caches keys per cold start).
         app["PRISM_API_KEYS_SECRET_ARN"] = api_keys_secret_arn
         app["PRISM_API_KEYS_SECRET_VERSION"] = api_keys_version or ""
+    if signing_secret_arn:
+        # The same for the transform signing keys: a new version, a new cold start.
+        app["PRISM_TRANSFORM_SIGNING_SECRET_ARN"] = signing_secret_arn
+        app["PRISM_TRANSFORM_SIGNING_SECRET_VERSION"] = signing_version or ""
     return {**app, **ADAPTER_ENV, **powertools_env(service, metrics_namespace)}

@@ -102,6 +102,7 @@ def function_policy(
     dead_letter_queue_arn: str,
     log_group_arn: str,
     api_keys_secret_arn: str | None = None,
+    signing_secret_arn: str | None = None,
 ) -> Document:
     """The function's role: exactly the objects and queue it touches, and its own log group.
 
@@ -112,8 +113,9 @@ def function_policy(
     prism.service.claims) are written, read for `GET /images/{id}` and deleted with the image.
     ListBucket on each bucket makes a missing key read as 404 rather than 403 (the app tells
     "unknown" from "failed" by it; AWS S3 API reference, HeadObject/GetObject "Permissions").
-    With a public URL the function also reads its API keys, from that one secret only (it is
-    encrypted with the account's AWS-managed key, which needs no grant).
+    With a public URL the function also reads its API keys, and with signed transform URLs
+    its signing keys, each from its one secret only (encrypted with the account's AWS-managed
+    key, which needs no grant).
     """
     statements: list[Document] = [
         {
@@ -177,7 +179,19 @@ def function_policy(
                 "Resource": [api_keys_secret_arn],
             }
         )
+    if signing_secret_arn:
+        statements.append(read_signing_keys(signing_secret_arn))
     return _doc(*statements)
+
+
+def read_signing_keys(secret_arn: str) -> Document:
+    """The one statement a function needs to verify (and make) signed transform URLs."""
+    return {
+        "Sid": "ReadSigningKeys",
+        "Effect": "Allow",
+        "Action": ["secretsmanager:GetSecretValue"],
+        "Resource": [secret_arn],
+    }
 
 
 def invoke_url_policy(function_arn: str) -> Document:

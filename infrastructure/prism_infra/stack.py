@@ -24,12 +24,12 @@ from prism_infra.build_session import (
 )
 from prism_infra.cdn.declare import declare_cdn
 from prism_infra.components.alarms import Alarms
-from prism_infra.components.api_keys import ApiKeySecret, ApiKeySecretArgs
 from prism_infra.components.bucket import PrivateBucket, PrivateBucketArgs
 from prism_infra.components.dashboard import Dashboard, DashboardArgs
 from prism_infra.components.function import ImageFunction, ImageFunctionArgs
 from prism_infra.components.function_url import FunctionUrl, FunctionUrlArgs
 from prism_infra.components.image import ContainerImage, ContainerImageArgs
+from prism_infra.components.key_secrets import ApiKeySecret, KeySecretArgs, SigningKeySecret
 from prism_infra.components.reprocessing import Reprocessing, ReprocessingArgs
 from prism_infra.components.upload_trigger import UploadTrigger, UploadTriggerArgs
 from prism_infra.config import ConfigError, StackSettings, read_config
@@ -125,10 +125,21 @@ def build_stack(
         ),
     )
     api_keys = (
-        ApiKeySecret("api-keys", ApiKeySecretArgs(name=name, keys=s.api_keys))
+        ApiKeySecret("api-keys", KeySecretArgs(name=name, keys=s.api_keys))
         if s.function_url_auth == "NONE"
         else None
     )
+    # Signed transform URLs (issue 13): both functions verify with these keys, and the CDN's
+    # edge code holds them too.
+    signing = (
+        SigningKeySecret(
+            "transform-signing", KeySecretArgs(name=name, keys=s.transform_signing_keys)
+        )
+        if s.transform_signing_keys
+        else None
+    )
+    signing_secret_arn = signing.secret.arn if signing else None
+    signing_version = signing.version.version_id if signing else None
     # CDN (issue 14): the distribution and its origin function, before the upload function
     # (which gets the distribution id and may invalidate it).
     cdn = (
@@ -142,6 +153,8 @@ def build_stack(
             rejected=rejected.bucket,
             grant_processed_read=grant_cdn_read,
             metrics_namespace=namespace,
+            signing_secret_arn=signing_secret_arn,
+            signing_version=signing_version,
             depends_on=(image.build,),
         )
         if grant_cdn_read
@@ -162,6 +175,8 @@ def build_stack(
             metrics_namespace=namespace,
             api_keys_secret_arn=api_keys.secret.arn if api_keys else None,
             api_keys_version=api_keys.version.version_id if api_keys else None,
+            signing_secret_arn=signing_secret_arn,
+            signing_version=signing_version,
             extra_environment=cdn.environment if cdn else None,
             extra_policy_statements=cdn.policy_statements if cdn else None,
         ),
@@ -249,6 +264,8 @@ def build_stack(
     if cdn:
         outputs |= cdn.outputs
     outputs |= {k: pulumi.Output.from_input(v) for k, v in reprocessing.outputs().items()}
+    if signing:
+        outputs["transform_signing_secret_arn"] = signing.secret.arn
     if api_keys:
         outputs["api_keys_secret_arn"] = api_keys.secret.arn
     else:

@@ -1,17 +1,17 @@
-"""The settings table (prism.core.settings.SETTINGS) is the one declaration of every setting:
-the app's Settings, the stack's config parser, the function's environment and the README's
-configuration table must agree with it."""
+"""The fields of prism.core.settings.Settings are the one declaration of every setting; the
+settings table (prism.core.settings_table.SETTINGS) views them. The app's reading, the stack's
+config parser, the function's environment and the README's configuration table must agree
+with it."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from prism.core.limits import Limits
-from prism.core.settings import Settings, load_settings, parse_colour
+from prism.core.setting_values import parse_colour
+from prism.core.settings import Settings, SettingsError, load_settings
 from prism.core.settings_table import ENV_VARS, SETTINGS
 from prism_infra.config import KEYS, ConfigError, StackSettings, parse_config
 from prism_infra.environment import function_environment
@@ -30,27 +30,32 @@ def _value(settings: object, name: str) -> object:
     return getattr(settings, name)
 
 
-def test_every_row_names_a_field_of_settings_once() -> None:
-    names = {f.name for f in fields(Settings)} | {f.name for f in fields(Limits)}
-    assert [s.field for s in SETTINGS if s.field not in names] == []
+def test_every_field_of_settings_is_one_row() -> None:
+    assert [s.field for s in SETTINGS] == list(Settings.model_fields)
     assert len({s.env for s in SETTINGS}) == len(SETTINGS)
     assert list(ENV_VARS) == [s.env for s in SETTINGS]
+    assert all(s.help for s in SETTINGS)
 
 
-def test_the_settings_class_defaults_are_the_tables() -> None:
-    declared = {f.name: f.default for f in fields(Settings)} | {
-        f.name: f.default for f in fields(Limits)
-    }
-    for row in SETTINGS:
-        if row.kind in ("int", "str", "variants") and row.default is not None:
-            assert declared[row.field] == row.default, row.env
+@pytest.mark.parametrize("row", [r for r in SETTINGS if r.bounds], ids=lambda r: r.env)
+def test_the_app_reads_each_bounded_row_from_its_variable_within_its_bounds(row) -> None:
+    lo, hi = row.bounds
+    s3 = {"PRISM_STORAGE": "s3"} | {n: "b" for n in _buckets()}
+    for inside in (lo, hi):
+        assert _value(load_settings(s3 | {row.env: str(inside)}), row.field) == inside
+    for outside in (lo - 1, hi + 1):
+        with pytest.raises(SettingsError, match=f"^{row.env} must be between {lo} and {hi}, got"):
+            load_settings(s3 | {row.env: str(outside)})
 
 
 def test_defaults_are_the_tables() -> None:
     app = load_settings({"PRISM_STORAGE": "s3"} | {n: "b" for n in _buckets()})
     for row in SETTINGS:
-        if row.kind in ("int", "variants") or row.field in ("uploads_prefix", "log_level"):
-            assert _value(app, row.field) == row.default, row.env
+        if row.env in _buckets() or row.default is None:
+            continue
+        # The colour is declared as the text the variable carries; the app holds it parsed.
+        expected = parse_colour(row.default) if row.field == "background" else row.default
+        assert _value(app, row.field) == expected, row.env
 
 
 @pytest.mark.parametrize("row", STACK_ROWS, ids=lambda r: r.stack_key)
@@ -81,7 +86,7 @@ def test_the_function_environment_sets_only_table_variables_and_the_app_reads_th
     app = load_settings(env)
     for row in STACK_ROWS:
         stack_value = _value(stack, row.field)
-        if row.kind == "colour":  # the stack keeps the text, the app the parsed colour
+        if row.field == "background":  # the stack keeps the text, the app the parsed colour
             assert app.background == parse_colour(stack_value)
         else:
             assert _value(app, row.field) == stack_value, row.env
@@ -93,7 +98,7 @@ def test_readme_table_lists_every_variable_with_its_default() -> None:
     rows = dict(re.findall(r"^\| `(PRISM_[A-Z_]+)` \| ([^|]+) \|", section, re.MULTILINE))
     assert set(rows) == set(ENV_VARS)
     for row in SETTINGS:
-        if row.kind in ("int", "str", "colour", "choice") and row.default is not None:
+        if isinstance(row.default, str | int):
             documented = rows[row.env].strip()
             if documented.startswith("`"):
                 assert documented == f"`{row.default}`", row.env

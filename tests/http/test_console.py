@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -62,7 +61,7 @@ def test_csp_names_the_storage_origins() -> None:
 
 
 def test_on_s3_the_page_may_reach_the_buckets(s3_settings: Settings, aws_env: str) -> None:
-    settings = replace(s3_settings, console_enabled=True)
+    settings = s3_settings.model_copy(update={"console_enabled": True})
     with TestClient(create_app(settings)) as client:
         policy = client.get("/").headers["content-security-policy"]
     # moto's endpoint stands in for the buckets' https://<bucket>.s3.<region>.amazonaws.com

@@ -17,6 +17,8 @@ from pulumi.runtime.mocks import MockMonitor
 
 from prism_infra.config import StackSettings
 
+#: A secret version id as Secrets Manager makes them (a UUID; botocore refuses shorter ones).
+SECRET_VERSION = "6f1c1f0e-8d2b-4b8e-9c39-0a9e2b7d5c41"
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 DISTRIBUTION_ID = "E2QWRUHAPOMQZL"
@@ -111,7 +113,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             secret = f"{args.inputs['namePrefix']}AbCdEf"
             state["arn"] = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret}"
         elif typ == "aws:secretsmanager/secretVersion:SecretVersion":
-            state["versionId"] = "v-0001"
+            state["versionId"] = SECRET_VERSION
         elif typ == "pulumi-python:dynamic/prism:ImageBuild":
             digest = "sha256:" + "ab" * 32
             state["image_digest"] = digest

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from infra_mocks import ACCOUNT, KEYS, PUBLIC, REGION, TODAY, Stack
+from infra_mocks import ACCOUNT, KEYS, PUBLIC, REGION, SECRET_VERSION, TODAY, Stack
 from pulumi.runtime import rpc
 
 from prism.core.settings import load_settings
@@ -79,14 +79,14 @@ def test_public_function_knows_where_its_keys_are_not_what_they_are(public: Stac
     ]
     assert env["PRISM_API_KEYS_SECRET_ARN"] == public.outputs["api_keys_secret_arn"]
     # the version pins the read and changes with the keys, so the function restarts
-    assert env["PRISM_API_KEYS_SECRET_VERSION"] == "v-0001"
+    assert env["PRISM_API_KEYS_SECRET_VERSION"] == SECRET_VERSION
     assert not any(key in json.dumps(env) for key in KEYS)
     # the app reads exactly these variables and accepts them
     app_vars = {k for k in env if k.startswith("PRISM_")}
     assert app_vars <= set(ENV_VARS)
     settings = load_settings({**env, "AWS_LAMBDA_FUNCTION_NAME": "prism-prod"})
     assert settings.api_keys_secret_arn == env["PRISM_API_KEYS_SECRET_ARN"]
-    assert settings.api_keys_secret_version == "v-0001"
+    assert settings.api_keys_secret_version == SECRET_VERSION
 
 
 def test_function_metrics_go_to_the_stacks_namespace(default: Stack) -> None:

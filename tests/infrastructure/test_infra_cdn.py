@@ -335,6 +335,15 @@ def test_origin_function_role_reads_and_writes_transforms_only(on: Stack) -> Non
     assert logs["Resource"] == [
         f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/prism-prod-origin:*"
     ]
+    # A deleted image's original must read as 404, not 403: S3's implicit ListBucket check
+    # for a missing key carries no prefix, so the grant may not have an s3:prefix condition.
+    listing = next(s for s in statements if s["Sid"] == "ListOriginals")
+    assert listing == {
+        "Sid": "ListOriginals",
+        "Effect": "Allow",
+        "Action": ["s3:ListBucket"],
+        "Resource": ["arn:aws:s3:::uploads-a1b2c3"],
+    }
 
 
 # --- the upload function: invalidations and CDN URLs ----------------------------------------

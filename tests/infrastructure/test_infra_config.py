@@ -27,7 +27,7 @@ from prism_infra.config import (
 KEY = "0123456789abcdef0123456789abcdef"
 OTHER_KEY = "fedcba9876543210fedcba9876543210"
 #: Set only with `pulumi config set --secret`, so never written out in a stack file.
-SECRET_ONLY = {"apiKeys"}
+SECRET_ONLY = {"apiKeys", "transformSigningKeys"}
 
 
 def _as_engine_passes_it(value: Any) -> str:

@@ -19,8 +19,8 @@ FUNCTION = "aws:lambda/function:Function"
 PUBLIC_URL_ONLY = {"PRISM_API_KEYS_SECRET_ARN", "PRISM_API_KEYS_SECRET_VERSION"}
 #: Set only with the CDN on (test_infra_cdn.py): its distribution and public URL.
 CDN_ONLY = {"PRISM_CDN_DISTRIBUTION_ID", "PRISM_CDN_URL"}
-#: Set only when transform URLs are signed (no stack config for that yet).
-SIGNING_ONLY = {"PRISM_TRANSFORM_SIGNING_SECRET_ARN"}
+#: Set only when transform URLs are signed (prism:transformSigningKeys; test_infra_signing.py).
+SIGNING_ONLY = {"PRISM_TRANSFORM_SIGNING_SECRET_ARN", "PRISM_TRANSFORM_SIGNING_SECRET_VERSION"}
 
 
 def _statements(resource: Registered) -> list[dict[str, Any]]:

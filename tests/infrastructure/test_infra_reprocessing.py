@@ -21,7 +21,7 @@ from infra_mocks import (
 
 from prism.cli.batch_job import REQUIRED_OUTPUTS, read_stack_outputs
 from prism.core.fingerprint import spec_fingerprint
-from prism.core.settings import parse_colour
+from prism.core.setting_values import parse_colour
 from prism_infra.components.reprocessing import REPORTS_PREFIX, Reprocessing, ReprocessingArgs
 from prism_infra.config import parse_config
 

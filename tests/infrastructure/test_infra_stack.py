@@ -9,7 +9,7 @@ import pytest
 from infra_mocks import ACCOUNT, MAILED, PUBLIC, REPO_ROOT, TODAY, Stack
 
 from prism.core.fingerprint import spec_fingerprint
-from prism.core.settings import parse_colour
+from prism.core.setting_values import parse_colour
 from prism.core.specs import DEFAULT_SPECS
 
 BUCKET = "aws:s3/bucket:Bucket"

@@ -47,6 +47,8 @@ def declare_cdn(
     rejected: aws.s3.Bucket,
     grant_processed_read: Callable[[pulumi.Output[Any]], None],
     metrics_namespace: str,
+    signing_secret_arn: pulumi.Input[str] | None = None,
+    signing_version: pulumi.Input[str] | None = None,
     depends_on: tuple[pulumi.Resource, ...] = (),
 ) -> CdnParts:
     origin = OriginFunction(
@@ -62,6 +64,8 @@ def declare_cdn(
             rejected_bucket=rejected.bucket,
             rejected_arn=rejected.arn,
             metrics_namespace=metrics_namespace,
+            signing_secret_arn=signing_secret_arn,
+            signing_version=signing_version,
             depends_on=depends_on,
         ),
     )

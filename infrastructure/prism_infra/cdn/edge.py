@@ -56,8 +56,13 @@ def transform_code(settings: StackSettings) -> str:
     """The transform function's code, rendered by the transforms' own module.
 
     The stack's width allowlist and mode, as the function's environment gives the app, so
-    edge and origin canonicalise alike; unsigned (the stack sets no signing keys)."""
+    edge and origin canonicalise alike; and its signing keys, so a URL without a valid `sig`
+    is refused at the edge (the code is then a secret: the stack marks it so)."""
     from prism_infra.cdn.function_code import render
 
-    code = render(widths=settings.transform_widths, widths_mode=settings.transform_widths_mode)
+    code = render(
+        widths=settings.transform_widths,
+        widths_mode=settings.transform_widths_mode,
+        keys=settings.transform_signing_keys,
+    )
     return _fits(code, "transform")

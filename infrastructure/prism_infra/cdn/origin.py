@@ -40,6 +40,9 @@ class OriginFunctionArgs:
     rejected_bucket: pulumi.Input[str]
     rejected_arn: pulumi.Input[str]
     metrics_namespace: str = "Prism"
+    #: Signed transform URLs only: the secret holding the signing keys, and its version.
+    signing_secret_arn: pulumi.Input[str] | None = None
+    signing_version: pulumi.Input[str] | None = None
     depends_on: tuple[pulumi.Resource, ...] = ()
 
 
@@ -67,6 +70,7 @@ class OriginFunction(pulumi.ComponentResource):
                 processed_bucket_arn=args.processed_arn,
                 rejected_bucket_arn=args.rejected_arn,
                 log_group_arn=log_group_arn,
+                signing_secret_arn=args.signing_secret_arn,
             ).apply(
                 lambda arns: to_json(
                     origin_function_policy(uploads_prefix=s.uploads_prefix, **arns)
@@ -77,15 +81,14 @@ class OriginFunction(pulumi.ComponentResource):
         self.log_group = runs_as.log_group
         # The upload function's variables, without API keys: only CloudFront calls this URL.
         environment = pulumi.Output.all(
-            args.uploads_bucket, args.processed_bucket, args.rejected_bucket
+            uploads_bucket=args.uploads_bucket,
+            processed_bucket=args.processed_bucket,
+            rejected_bucket=args.rejected_bucket,
+            signing_secret_arn=args.signing_secret_arn,
+            signing_version=args.signing_version,
         ).apply(
-            lambda b: function_environment(
-                s,
-                uploads_bucket=b[0],
-                processed_bucket=b[1],
-                rejected_bucket=b[2],
-                service=args.name,
-                metrics_namespace=args.metrics_namespace,
+            lambda names: function_environment(
+                s, service=args.name, metrics_namespace=args.metrics_namespace, **names
             )
         )
         self.function = aws.lambda_.Function(

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from prism_infra.policies import LOG_WRITE_ACTIONS, Document, log_streams_arn
+from prism_infra.policies import (
+    LOG_WRITE_ACTIONS,
+    Document,
+    log_streams_arn,
+    read_signing_keys,
+)
 
 CLOUDFRONT = "cloudfront.amazonaws.com"
 LOG_DELIVERY = "delivery.logs.amazonaws.com"
@@ -99,9 +104,11 @@ def origin_function_policy(
     processed_bucket_arn: str,
     rejected_bucket_arn: str,
     log_group_arn: str,
+    signing_secret_arn: str | None = None,
 ) -> Document:
     """The origin function answers CloudFront's misses: it reads originals, manifests and
-    rejection records, and writes transforms - nothing else (no deletes, no queue)."""
+    rejection records, and writes transforms - nothing else (no deletes, no queue). With
+    signed transform URLs it reads the signing keys (its redirects carry a signature)."""
     statements: list[Document] = [
         {
             "Sid": "ReadOriginals",
@@ -110,11 +117,13 @@ def origin_function_policy(
             "Resource": [f"{uploads_bucket_arn}/{uploads_prefix}*"],
         },
         {
+            # No s3:prefix condition, as for the upload function (prism_infra.policies): S3's
+            # implicit ListBucket check for a missing key carries no prefix, so a condition
+            # would turn the original of a deleted image into a 403 instead of a 404.
             "Sid": "ListOriginals",
             "Effect": "Allow",
             "Action": ["s3:ListBucket"],
             "Resource": [uploads_bucket_arn],
-            "Condition": {"StringLike": {"s3:prefix": [f"{uploads_prefix}*"]}},
         },
         {
             "Sid": "ReadProcessed",
@@ -153,4 +162,6 @@ def origin_function_policy(
             "Resource": [log_streams_arn(log_group_arn)],
         },
     ]
+    if signing_secret_arn:
+        statements.append(read_signing_keys(signing_secret_arn))
     return {"Version": "2012-10-17", "Statement": statements}

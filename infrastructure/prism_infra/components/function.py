@@ -32,6 +32,9 @@ class ImageFunctionArgs:
     #: Public URL only: the secret holding the API keys, and its current version.
     api_keys_secret_arn: pulumi.Input[str] | None = None
     api_keys_version: pulumi.Input[str] | None = None
+    #: Signed transform URLs only: the secret holding the signing keys, and its version.
+    signing_secret_arn: pulumi.Input[str] | None = None
+    signing_version: pulumi.Input[str] | None = None
     #: Added by the CDN (issue 14): environment variables and role statements.
     extra_environment: pulumi.Input[Mapping[str, str]] | None = None
     extra_policy_statements: pulumi.Input[Sequence[Mapping[str, Any]]] | None = None
@@ -73,6 +76,7 @@ class ImageFunction(pulumi.ComponentResource):
                 dead_letter_queue_arn=self.dead_letters.arn,
                 log_group_arn=log_group_arn,
                 api_keys_secret_arn=args.api_keys_secret_arn,
+                signing_secret_arn=args.signing_secret_arn,
                 extra=args.extra_policy_statements,
             ).apply(
                 lambda arns: to_json(
@@ -94,6 +98,8 @@ class ImageFunction(pulumi.ComponentResource):
             rejected_bucket=args.rejected_bucket,
             api_keys_secret_arn=args.api_keys_secret_arn,
             api_keys_version=args.api_keys_version,
+            signing_secret_arn=args.signing_secret_arn,
+            signing_version=args.signing_version,
             extra=args.extra_environment,
         ).apply(
             lambda names: {

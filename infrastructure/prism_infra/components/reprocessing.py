@@ -21,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from prism.core.fingerprint import spec_fingerprint
-from prism.core.settings import parse_colour
+from prism.core.setting_values import parse_colour
 from prism_infra.components.bucket import PrivateBucket, PrivateBucketArgs
 from prism_infra.config import StackSettings
 from prism_infra.naming import bucket_prefix

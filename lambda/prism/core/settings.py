@@ -1,275 +1,293 @@
-"""Runtime settings: the PRISM_* variables (declared in settings_table.SETTINGS) read once
-into a frozen object. A missing or bad value stops start-up with a message naming the variable.
+"""Runtime settings: the PRISM_* variables, each declared once as a field of `Settings` (type,
+default, bounds, help as its description, the stack's `prism:<key>` in json_schema_extra), read
+once by pydantic-settings into a frozen object. A missing or bad value stops start-up with a
+SettingsError naming the variable. prism.core.settings_table is a read-only view of the fields.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from prism.core.constants import EVENTS_PATH, RETRY_STATUS
-from prism.core.errors import InvalidSpec
+from pydantic import (
+    AliasChoices,
+    Field,
+    PlainValidator,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from prism.core.constants import EVENTS_PATH
 from prism.core.limits import Limits
-from prism.core.settings_table import BY_ENV, REQUIRED_FOR_S3
+from prism.core.setting_values import (
+    check_adapter_retries,
+    parse_cdn_url,
+    parse_colour,
+    parse_distribution_id,
+    parse_keys,
+    parse_secret_arn,
+    parse_widths,
+)
+from prism.core.settings_source import SettingsError, env_name, extra, read
 from prism.core.specs import DEFAULT_SPECS, VariantSpec, parse_specs
 
-StorageKind = Literal["s3", "local"]
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+_LIMITS = Limits()
+_WEEK = 7 * 24 * 3600
 
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-_HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
-
-
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message names the variable."""
+def _text(parse: Callable[[str], Any]) -> PlainValidator:
+    """Parse a variable's text with `parse`; defaults (already values) pass as they are."""
+    return PlainValidator(lambda value: parse(value) if isinstance(value, str) else value)
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    storage: StorageKind
-    data_dir: Path | None = None
-    uploads_bucket: str = "uploads"
-    processed_bucket: str = "processed"
-    rejected_bucket: str = "rejected"
-    uploads_prefix: str = "uploads/"
-    variants: tuple[VariantSpec, ...] = DEFAULT_SPECS
-    limits: Limits = field(default_factory=Limits)
-    upload_url_ttl: int = 300
-    download_url_ttl: int = 300
-    background: tuple[int, int, int] = (255, 255, 255)
-    events_path: str = EVENTS_PATH
-    log_level: str = "INFO"
-    max_request_bytes: int = 4_500_000
-    memory_mb: int = 2048
-    api_keys_secret_arn: str | None = None
-    api_keys_secret_version: str | None = None
-    console_enabled: bool = False
-    transform_max_size: int = 4096
-    transform_widths: tuple[int, ...] = ()
-    transform_widths_mode: Literal["up", "reject"] = "up"
-    transform_max_pixels: int = 4096 * 4096
-    transform_signing_keys: tuple[str, ...] = ()
-    transform_signing_secret_arn: str | None = None
-    transform_delivery: Literal["redirect", "bytes"] = "redirect"
+def _stack(key: str) -> dict[str, Any]:
+    """json_schema_extra of a setting the stack's `prism:<key>` config sets."""
+    return {"stack_key": key}
+
+
+#: json_schema_extra of a setting PRISM_STORAGE=<mode> needs set (a default is not enough).
+_FOR_S3: dict[str, Any] = {"required_for": "s3"}
+_FOR_LOCAL: dict[str, Any] = {"required_for": "local"}
+
+
+class Settings(BaseSettings):
+    """Each field is read from PRISM_<FIELD NAME> (or its alias); an empty variable is unset."""
+
+    model_config = SettingsConfigDict(frozen=True, env_prefix="PRISM_", env_ignore_empty=True)
+
+    storage: Literal["s3", "local"] = Field(
+        description="'s3' (Lambda) or 'local' (prism serve).", json_schema_extra=_FOR_S3
+    )
+    data_dir: Path | None = Field(
+        None,
+        description="local storage only: directory holding the three buckets.",
+        json_schema_extra=_FOR_LOCAL,
+    )
+    uploads_bucket: str = Field(
+        "uploads", description="s3 only: bucket receiving originals.", json_schema_extra=_FOR_S3
+    )
+    processed_bucket: str = Field(
+        "processed",
+        description="s3 only: bucket for variants and manifests.",
+        json_schema_extra=_FOR_S3,
+    )
+    rejected_bucket: str = Field(
+        "rejected", description="s3 only: bucket for rejection records.", json_schema_extra=_FOR_S3
+    )
+    uploads_prefix: str = Field(
+        "uploads/",
+        description="key prefix of originals in the uploads bucket (default 'uploads/').",
+        json_schema_extra=_stack("uploadsPrefix"),
+    )
+    variants: Annotated[tuple[VariantSpec, ...], NoDecode, _text(parse_specs)] = Field(
+        DEFAULT_SPECS,
+        description="variant specs as a JSON list (default: the five built-in variants).",
+        json_schema_extra=_stack("variants"),
+    )
+    max_input_bytes: int = Field(
+        _LIMITS.max_input_bytes,
+        ge=1,
+        le=2**31,
+        description=f"largest accepted upload in bytes (default {_LIMITS.max_input_bytes}).",
+        json_schema_extra=_stack("maxInputBytes"),
+    )
+    max_pixels: int = Field(
+        _LIMITS.max_pixels,
+        ge=1,
+        le=1_000_000_000,
+        description=f"largest accepted image in pixels, per frame (default {_LIMITS.max_pixels}).",
+        json_schema_extra=_stack("maxPixels"),
+    )
+    max_request_bytes: int = Field(
+        4_500_000,
+        ge=1,
+        le=2**31,
+        description="largest image POST /images takes in the request body (default 4500000: a"
+        " function URL caps requests at 6 MB and binary bodies arrive base64-encoded); larger"
+        " files go through POST /uploads.",
+        json_schema_extra=_stack("maxRequestBytes"),
+    )
+    # Lambda states the function's memory itself; an explicit PRISM_MEMORY_MB wins.
+    memory_mb: int = Field(
+        2048,
+        ge=128,
+        le=1_048_576,
+        validation_alias=AliasChoices("PRISM_MEMORY_MB", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),
+        description="local storage only: memory (MB) images are admitted against; several are"
+        " processed at once only while their modelled peaks fit (default 2048; on Lambda the"
+        " function's own memory size, AWS_LAMBDA_FUNCTION_MEMORY_SIZE).",
+    )
+    upload_url_ttl: int = Field(
+        300,
+        ge=1,
+        le=_WEEK,
+        description="lifetime of presigned upload POSTs in seconds (default 300).",
+        json_schema_extra=_stack("uploadUrlTtl"),
+    )
+    download_url_ttl: int = Field(
+        300,
+        ge=1,
+        le=_WEEK,
+        description="lifetime of presigned variant GETs in seconds (default 300).",
+        json_schema_extra=_stack("downloadUrlTtl"),
+    )
+    # Declared as the text the variable carries (so the stack and the README share it).
+    background: Annotated[tuple[int, int, int], NoDecode, _text(parse_colour)] = Field(
+        "#ffffff",  # type: ignore[assignment]
+        description="colour transparent pixels are flattened onto for JPEG (default #ffffff).",
+        json_schema_extra=_stack("background"),
+    )
+    events_path: str = Field(
+        EVENTS_PATH,
+        description="route receiving S3 events from the Lambda Web Adapter"
+        f" (default {EVENTS_PATH}).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="log level (default INFO).", json_schema_extra=_stack("logLevel")
+    )
+    api_keys_secret_arn: Annotated[str | None, _text(parse_secret_arn)] = Field(
+        None,
+        description="public URL (NONE auth) only: Secrets Manager secret holding the API keys;"
+        " when set, every route but /healthz and the events route needs a key in the x-api-key"
+        " header.",
+    )
+    api_keys_secret_version: str | None = Field(
+        None,
+        description="public URL (NONE auth) only: the secret version to read (default: the"
+        " current one).",
+    )
+    transform_max_size: int = Field(
+        4096,
+        ge=16,
+        le=16384,
+        description="largest width or height a transform URL may ask for (default 4096).",
+    )
+    transform_widths: Annotated[tuple[int, ...], NoDecode] = Field(
+        (),
+        description="the widths transform URLs may ask for, comma-separated and ascending (e.g."
+        " 640,750,828,1080,1200,1920,2048,3840); unset: any width up to the maximum.",
+        json_schema_extra=_stack("transformWidths"),
+    )
+    transform_widths_mode: Literal["up", "reject"] = Field(
+        "up",
+        description="a width outside PRISM_TRANSFORM_WIDTHS: 'up' makes the next allowed width"
+        " up, 'reject' answers 400 (default up).",
+        json_schema_extra=_stack("transformWidthsMode"),
+    )
+    transform_max_pixels: int = Field(
+        4096 * 4096,
+        ge=1,
+        le=1_000_000_000,
+        description="largest transform result in pixels; larger asks answer 400"
+        " (default 16777216).",
+    )
+    transform_signing_keys: Annotated[tuple[str, ...], NoDecode, _text(parse_keys)] = Field(
+        (),
+        description="local storage only: comma-separated keys transform URLs must be signed with"
+        " (the first signs, any verifies); on AWS use PRISM_TRANSFORM_SIGNING_SECRET_ARN.",
+    )
+    transform_signing_secret_arn: Annotated[str | None, _text(parse_secret_arn)] = Field(
+        None,
+        description='Secrets Manager secret ({"keys": [...]}) with the transform signing keys;'
+        " when set, transform URLs must carry a valid `sig`.",
+    )
+    transform_signing_secret_version: str | None = Field(
+        None,
+        description="with PRISM_TRANSFORM_SIGNING_SECRET_ARN: the secret version to read"
+        " (default: the current one).",
+    )
+    transform_delivery: Literal["redirect", "bytes"] = Field(
+        "redirect",
+        description="S3 storage: answer transforms with a 302 to a presigned URL ('redirect',"
+        " like variants) or with their bytes up to 4 MB and a redirect above ('bytes', for a CDN"
+        " in front). Local storage always answers bytes.",
+    )
     #: Behind CloudFront: the distribution to invalidate, and its public base URL.
-    cdn_distribution_id: str | None = None
-    cdn_url: str | None = None
+    cdn_distribution_id: Annotated[str | None, _text(parse_distribution_id)] = Field(
+        None,
+        description="behind the CDN only: the CloudFront distribution DELETE /images/{id}"
+        " invalidates.",
+    )
+    cdn_url: Annotated[str | None, _text(parse_cdn_url)] = Field(
+        None,
+        description="behind the CDN only: its public base URL (https://...), used for"
+        " manifests' URLs.",
+    )
+    console_enabled: bool = Field(
+        default_factory=lambda data: data.get("storage") == "local",
+        description="serve the page at / (upload, gallery, variants, transform playground):"
+        " 'true' or 'false' (default: true under prism serve, false on Lambda).",
+        json_schema_extra=_stack("consoleEnabled"),
+    )
 
+    @property
+    def limits(self) -> Limits:
+        return Limits(max_input_bytes=self.max_input_bytes, max_pixels=self.max_pixels)
 
-def bounded_int(name: str, raw: object, lo: int, hi: int) -> int:
-    """`raw` as an integer in lo..hi; ValueError naming `name` otherwise. The one parser of
-    bounded integers: the stack's config uses it too."""
-    if isinstance(raw, bool):
-        raise ValueError(f"{name} must be an integer, got {raw!r}")
-    try:
-        value = int(raw)  # type: ignore[call-overload]
-    except (ValueError, TypeError):
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must be between {lo} and {hi}, got {value}")
-    return value
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value else None
 
+    @field_validator("uploads_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if value and not value.endswith("/"):
+            raise ValueError(f"must end with '/', got {value!r}")
+        return value
 
-def _int(env: Mapping[str, str], name: str) -> int:
-    setting = BY_ENV[name]
-    assert setting.bounds is not None
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return setting.default
-    try:
-        return bounded_int(name, raw, *setting.bounds)
-    except ValueError as exc:
-        raise SettingsError(str(exc)) from None
+    @field_validator("events_path")
+    @classmethod
+    def _route(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"must start with '/', got {value!r}")
+        return value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
-def parse_colour(raw: str) -> tuple[int, int, int]:
-    match = _HEX.match(raw.strip())
-    if not match:
-        raise ValueError(f"expected a colour like #ffffff, got {raw!r}")
-    value = int(match.group(1), 16)
-    return (value >> 16 & 0xFF, value >> 8 & 0xFF, value & 0xFF)
+    @field_validator("transform_widths", mode="before")
+    @classmethod
+    def _widths(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        return parse_widths(value, info.data.get("transform_max_size", 16384))
+
+    @model_validator(mode="after")
+    def _required_for_storage(self) -> Settings:
+        for name, field in type(self).model_fields.items():
+            if (
+                extra(field).get("required_for") == self.storage
+                and name not in self.model_fields_set
+            ):
+                var = env_name(type(self), name)
+                raise ValueError(f"{var} is required when PRISM_STORAGE is '{self.storage}'")
+        return self
+
+    @classmethod
+    def settings_customise_sources(  # type: ignore[override]
+        cls, settings_cls: type[BaseSettings], init_settings: Any, *_: Any, **__: Any
+    ) -> tuple[Any, ...]:
+        # The one source is what load_settings passes in: the mapping it was given, read by
+        # pydantic-settings' own environment source (settings_source.MappingSource).
+        return (init_settings,)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Parse settings from `env` (default: os.environ). Pure apart from reading the mapping."""
     env = os.environ if env is None else env
-    storage = env.get("PRISM_STORAGE", "")
-    if storage not in ("s3", "local"):
-        raise SettingsError(f"PRISM_STORAGE must be 's3' or 'local', got {storage!r}")
-
-    data_dir: Path | None = None
-    if storage == "local":
-        if not env.get("PRISM_DATA_DIR"):
-            raise SettingsError("PRISM_DATA_DIR is required when PRISM_STORAGE is 'local'")
-        data_dir = Path(env["PRISM_DATA_DIR"]).expanduser().resolve()
-    else:
-        for name in REQUIRED_FOR_S3:
-            if not env.get(name):
-                raise SettingsError(f"{name} is required when PRISM_STORAGE is 's3'")
-
-    try:
-        raw_variants = env.get("PRISM_VARIANTS")
-        variants = parse_specs(raw_variants) if raw_variants else DEFAULT_SPECS
-    except InvalidSpec as exc:
-        raise SettingsError(f"PRISM_VARIANTS: {exc}") from None
-    try:
-        background = parse_colour(env.get("PRISM_BACKGROUND") or BY_ENV["PRISM_BACKGROUND"].default)
-    except ValueError as exc:
-        raise SettingsError(f"PRISM_BACKGROUND: {exc}") from None
-
-    prefix = env.get("PRISM_UPLOADS_PREFIX", BY_ENV["PRISM_UPLOADS_PREFIX"].default)
-    if prefix and not prefix.endswith("/"):
-        raise SettingsError(f"PRISM_UPLOADS_PREFIX must end with '/', got {prefix!r}")
-    events_path = env.get("PRISM_EVENTS_PATH") or EVENTS_PATH
-    if not events_path.startswith("/"):
-        raise SettingsError(f"PRISM_EVENTS_PATH must start with '/', got {events_path!r}")
-    level = (env.get("PRISM_LOG_LEVEL") or BY_ENV["PRISM_LOG_LEVEL"].default).upper()
-    if level not in LOG_LEVELS:
-        raise SettingsError(f"PRISM_LOG_LEVEL must be a log level name, got {level!r}")
-
-    if storage == "s3" and env.get("AWS_LAMBDA_FUNCTION_NAME"):
-        _check_adapter_retries(env.get("AWS_LWA_ERROR_STATUS_CODES", ""))
-
-    def text(name: str) -> str:
-        return env.get(name) or BY_ENV[name].default
-
-    return Settings(
-        storage=storage,  # type: ignore[arg-type]  # checked above
-        data_dir=data_dir,
-        uploads_bucket=text("PRISM_UPLOADS_BUCKET"),
-        processed_bucket=text("PRISM_PROCESSED_BUCKET"),
-        rejected_bucket=text("PRISM_REJECTED_BUCKET"),
-        uploads_prefix=prefix,
-        variants=variants,
-        limits=Limits(
-            max_input_bytes=_int(env, "PRISM_MAX_INPUT_BYTES"),
-            max_pixels=_int(env, "PRISM_MAX_PIXELS"),
-        ),
-        upload_url_ttl=_int(env, "PRISM_UPLOAD_URL_TTL"),
-        download_url_ttl=_int(env, "PRISM_DOWNLOAD_URL_TTL"),
-        background=background,
-        events_path=events_path,
-        log_level=level,
-        max_request_bytes=_int(env, "PRISM_MAX_REQUEST_BYTES"),
-        # Lambda states the function's memory itself; an explicit setting wins.
-        memory_mb=_int(
-            {
-                "PRISM_MEMORY_MB": env.get("PRISM_MEMORY_MB")
-                or env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
-            },
-            "PRISM_MEMORY_MB",
-        ),
-        api_keys_secret_arn=_secret_arn(env.get("PRISM_API_KEYS_SECRET_ARN")),
-        api_keys_secret_version=env.get("PRISM_API_KEYS_SECRET_VERSION") or None,
-        cdn_distribution_id=_distribution_id(env.get("PRISM_CDN_DISTRIBUTION_ID")),
-        cdn_url=_cdn_url(env.get("PRISM_CDN_URL")),
-        console_enabled=_flag(env, "PRISM_CONSOLE_ENABLED", default=storage == "local"),
-        **_transform_settings(env),
-    )
-
-
-_DISTRIBUTION_ID = re.compile(r"[A-Z0-9]{1,64}")
-_CDN_URL = re.compile(r"https://[A-Za-z0-9.-]+(:\d{1,5})?")
-
-
-def _distribution_id(raw: str | None) -> str | None:
-    if raw and not _DISTRIBUTION_ID.fullmatch(raw):
-        raise SettingsError(f"PRISM_CDN_DISTRIBUTION_ID must be a CloudFront id, got {raw!r}")
-    return raw or None
-
-
-def _cdn_url(raw: str | None) -> str | None:
-    """`https://host[:port]`, no path: manifests append `/images/<id>/<variant>`."""
-    value = (raw or "").rstrip("/")
-    if value and not _CDN_URL.fullmatch(value):
-        raise SettingsError(f"PRISM_CDN_URL must look like https://img.example.com, got {raw!r}")
-    return value or None
-
-
-def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
-    value = env.get(name) or BY_ENV[name].default
-    if value not in allowed:
-        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-    return value
-
-
-def parse_widths(raw: str, max_size: int) -> tuple[int, ...]:
-    """A width allowlist, "640,750,1080": ascending whole numbers from 1 to max_size."""
-    try:
-        widths = tuple(int(part) for part in raw.split(",") if part.strip())
-    except ValueError:
-        raise ValueError(f"expected comma-separated whole numbers, got {raw!r}") from None
-    if list(widths) != sorted(set(widths)) or any(not 1 <= w <= max_size for w in widths):
-        raise ValueError(f"widths must ascend, each from 1 to {max_size}, got {raw!r}")
-    return widths
-
-
-def _transform_settings(env: Mapping[str, str]) -> dict[str, Any]:
-    max_size = _int(env, "PRISM_TRANSFORM_MAX_SIZE")
-    try:
-        widths = parse_widths(env.get("PRISM_TRANSFORM_WIDTHS") or "", max_size)
-    except ValueError as exc:
-        raise SettingsError(f"PRISM_TRANSFORM_WIDTHS: {exc}") from None
-    keys = tuple(k.strip() for k in (env.get("PRISM_TRANSFORM_SIGNING_KEYS") or "").split(","))
-    arn = env.get("PRISM_TRANSFORM_SIGNING_SECRET_ARN") or None
-    if arn and not (arn.startswith("arn:") and ":secretsmanager:" in arn):
-        raise SettingsError(
-            f"PRISM_TRANSFORM_SIGNING_SECRET_ARN must be a Secrets Manager ARN, got {arn!r}"
-        )
-    return {
-        "transform_max_size": max_size,
-        "transform_widths": widths,
-        "transform_widths_mode": _choice(env, "PRISM_TRANSFORM_WIDTHS_MODE", ("up", "reject")),
-        "transform_max_pixels": _int(env, "PRISM_TRANSFORM_MAX_PIXELS"),
-        "transform_signing_keys": tuple(k for k in keys if k),
-        "transform_signing_secret_arn": arn,
-        "transform_delivery": _choice(env, "PRISM_TRANSFORM_DELIVERY", ("redirect", "bytes")),
-    }
-
-
-def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
-    raw = (env.get(name) or "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("true", "1", "yes", "on"):
-        return True
-    if raw in ("false", "0", "no", "off"):
-        return False
-    raise SettingsError(f"{name} must be 'true' or 'false', got {raw!r}")
-
-
-def _secret_arn(raw: str | None) -> str | None:
-    if raw and not (raw.startswith("arn:") and ":secretsmanager:" in raw):
-        raise SettingsError(f"PRISM_API_KEYS_SECRET_ARN must be a Secrets Manager ARN, got {raw!r}")
-    return raw or None
-
-
-#: Error statuses HTTP routes answer themselves (storage failures, unhandled errors).
-HTTP_ERROR_STATUSES = frozenset({500, 503})
-
-
-def _check_adapter_retries(raw: str) -> None:
-    """On Lambda, transient failures of the events route must fail the invocation."""
-    codes: set[int] = set()
-    for part in raw.split(","):
-        low, _, high = part.strip().partition("-")
-        if low.isdigit() and (not high or high.isdigit()):
-            codes.update(range(int(low), int(high or low) + 1))
-    if RETRY_STATUS not in codes:
-        raise SettingsError(
-            f"AWS_LWA_ERROR_STATUS_CODES must include {RETRY_STATUS} on Lambda (got {raw!r}):"
-            " otherwise the adapter reports failed S3 events as handled and Lambda never"
-            " retries them"
-        )
-    answered = sorted(codes & HTTP_ERROR_STATUSES)
-    if answered:
-        raise SettingsError(
-            f"AWS_LWA_ERROR_STATUS_CODES must not include {answered} (got {raw!r}): HTTP routes"
-            " answer them, and the adapter would turn each into a failed invocation, which a"
-            f" function URL answers with a bare 502; list only {RETRY_STATUS}"
-        )
+    settings = read(Settings, env)
+    if settings.storage == "s3" and env.get("AWS_LAMBDA_FUNCTION_NAME"):
+        try:
+            check_adapter_retries(env.get("AWS_LWA_ERROR_STATUS_CODES", ""))
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+    return settings

@@ -66,15 +66,15 @@ def encode_keys(keys: Iterable[str]) -> str:
     return json.dumps({SECRET_FIELD: list(keys)})
 
 
-def decode_keys(text: str) -> tuple[str, ...]:
+def decode_keys(text: str, what: str = "API keys") -> tuple[str, ...]:
     try:
         document = json.loads(text)
     except ValueError:
-        raise ApiKeyError("the API keys secret is not JSON", permanent=True) from None
+        raise ApiKeyError(f"the {what} secret is not JSON", permanent=True) from None
     keys = document.get(SECRET_FIELD) if isinstance(document, dict) else None
     if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
         raise ApiKeyError(
-            f'the API keys secret must be a JSON object {{"{SECRET_FIELD}": [...]}} '
+            f'the {what} secret must be a JSON object {{"{SECRET_FIELD}": [...]}} '
             "with at least one non-empty key",
             permanent=True,
         )
@@ -85,8 +85,8 @@ def _digest(value: str) -> bytes:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
 
 
-class KeyStore:
-    """Loads the keys on first use, once, and keeps their digests for the process's life.
+class LoadedOnce[T]:
+    """A value read on first use, once, and kept for the process's life (keys from a secret).
 
     A failed read is not repeated by every request: until its backoff (1 s, doubling up to
     MAX_BACKOFF_S) has passed, requests get the same error without a call to the secret
@@ -94,11 +94,12 @@ class KeyStore:
     """
 
     def __init__(
-        self, load: Callable[[], Sequence[str]], clock: Callable[[], float] = time.monotonic
+        self, load: Callable[[], T], what: str, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._load = load
+        self._what = what
         self._clock = clock
-        self._digests: tuple[bytes, ...] | None = None
+        self._value: T | None = None
         self._lock = threading.Lock()
         self._failure: ApiKeyError | None = None
         self._failures = 0
@@ -106,38 +107,55 @@ class KeyStore:
 
     @property
     def loaded(self) -> bool:
-        return self._digests is not None
+        return self._value is not None
 
-    def digests(self) -> tuple[bytes, ...]:
-        if self._digests is None:
+    def get(self) -> T:
+        if self._value is None:
             with self._lock:
-                if self._digests is None:
-                    self._digests = self._read()
-        return self._digests
+                if self._value is None:
+                    self._value = self._read()
+        return self._value
 
-    def _read(self) -> tuple[bytes, ...]:
+    def _read(self) -> T:
         now = self._clock()
         if self._failure is not None and now < self._retry_at:
             raise self._again(now)
         try:
-            digests = tuple(_digest(key) for key in self._load())
+            value = self._load()
         except ApiKeyError as exc:
             self._failures += 1
             self._failure = exc
             self._retry_at = now + min(MAX_BACKOFF_S, 2 ** (self._failures - 1))
             logger.error(
-                "API keys unavailable: %s",
+                "%s unavailable: %s",
+                self._what,
                 exc,
                 extra={"permanent": exc.permanent, "attempt": self._failures},
             )
             raise self._again(now) from None
         self._failure = None
-        return digests
+        return value
 
     def _again(self, now: float) -> ApiKeyError:
         assert self._failure is not None
         wait = max(1, math.ceil(self._retry_at - now))
         return ApiKeyError(str(self._failure), permanent=self._failure.permanent, retry_after=wait)
+
+
+class KeyStore:
+    """The API keys, loaded once (LoadedOnce) and kept only as digests."""
+
+    def __init__(
+        self, load: Callable[[], Sequence[str]], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._digests = LoadedOnce(lambda: tuple(_digest(key) for key in load()), "API keys", clock)
+
+    @property
+    def loaded(self) -> bool:
+        return self._digests.loaded
+
+    def digests(self) -> tuple[bytes, ...]:
+        return self._digests.get()
 
     def accepts(self, candidate: str | None) -> bool:
         """Whether `candidate` is one of the keys, in time independent of which (or none)."""
@@ -163,9 +181,14 @@ _FILTER = _HoldBackResponseBodies()
 
 
 def secrets_manager_loader(
-    secret_arn: str, version_id: str | None = None, client: Any | None = None
+    secret_arn: str,
+    version_id: str | None = None,
+    client: Any | None = None,
+    *,
+    what: str = "API keys",
 ) -> Callable[[], tuple[str, ...]]:
-    """A loader reading the keys from Secrets Manager (exactly `version_id` when given)."""
+    """A loader reading the keys from Secrets Manager (exactly `version_id` when given);
+    `what` names the keys in its errors."""
 
     def load() -> tuple[str, ...]:
         import boto3
@@ -183,12 +206,12 @@ def secrets_manager_loader(
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", "error"))
             raise ApiKeyError(
-                f"cannot read the API keys secret: {code}", permanent=code in PERMANENT_CODES
+                f"cannot read the {what} secret: {code}", permanent=code in PERMANENT_CODES
             ) from None
         except BotoCoreError as exc:
-            raise ApiKeyError(f"cannot read the API keys secret: {type(exc).__name__}") from None
+            raise ApiKeyError(f"cannot read the {what} secret: {type(exc).__name__}") from None
         finally:
             _reading.active = False
-        return decode_keys(response.get("SecretString") or "")
+        return decode_keys(response.get("SecretString") or "", what)
 
     return load

@@ -75,6 +75,17 @@ def rejection_problem(record: RejectionRecord, status: int = 422) -> ProblemErro
     )
 
 
+def signing_keys_unavailable(retry_after: int) -> ProblemError:
+    """503 for a request that needs the transform signing keys while their secret cannot be
+    read (prism.http.signing_keys backs off; Retry-After says until when)."""
+    return ProblemError(
+        503,
+        "the signing keys cannot be read right now; try again shortly",
+        code="keys_unavailable",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 def title(status: int) -> str:
     """The status's reason phrase; the events route's retry status (unassigned) has its own."""
     if status == RETRY_STATUS:

@@ -7,39 +7,38 @@ is rotated by putting the new one first, then dropping the old one once no page 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 
 from prism.core.settings import Settings
-from prism.http.api_keys import secrets_manager_loader
+from prism.http.api_keys import LoadedOnce, secrets_manager_loader
 
 
 class SigningKeys:
     def __init__(self, load: Callable[[], Sequence[str]] | None) -> None:
-        self._load = load
-        self._keys: tuple[str, ...] | None = None
-        self._lock = threading.Lock()
+        # A failed secret read backs off like the API keys' (LoadedOnce), rather than
+        # costing a Secrets Manager call on every transform request.
+        self._keys = LoadedOnce(lambda: tuple(load()), "transform signing keys") if load else None
 
     @property
     def enabled(self) -> bool:
         """Whether transform URLs must be signed."""
-        return self._load is not None
+        return self._keys is not None
 
     def keys(self) -> tuple[str, ...]:
         """The live keys, first the signing one; () when signing is off. May raise
-        ApiKeyError when the secret cannot be read."""
-        if self._load is None:
-            return ()
-        if self._keys is None:
-            with self._lock:
-                if self._keys is None:
-                    self._keys = tuple(self._load())
-        return self._keys
+        ApiKeyError when the secret cannot be read (with `retry_after`)."""
+        return self._keys.get() if self._keys is not None else ()
 
 
 def signing_keys(settings: Settings) -> SigningKeys:
     if settings.transform_signing_secret_arn:
-        return SigningKeys(secrets_manager_loader(settings.transform_signing_secret_arn))
+        return SigningKeys(
+            secrets_manager_loader(
+                settings.transform_signing_secret_arn,
+                settings.transform_signing_secret_version,
+                what="transform signing keys",
+            )
+        )
     if settings.transform_signing_keys:
         keys = settings.transform_signing_keys
         return SigningKeys(lambda: keys)

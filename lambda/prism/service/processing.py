@@ -25,7 +25,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from prism.core import deadline
 from prism.core.errors import ImageRejected, TooLarge
@@ -34,6 +34,7 @@ from prism.core.settings import Settings
 from prism.core.telemetry import Stopwatch, Telemetry
 from prism.service import claims
 from prism.service.admission import MemoryBudget, Overloaded
+from prism.service.manifest import manifest_for
 from prism.storage.base import Storage, StorageError
 from prism.storage.layout import (
     image_folder,
@@ -42,22 +43,16 @@ from prism.storage.layout import (
     new_image_id,
     rejection_key,
     upload_key,
-    variant_key,
 )
 from prism.storage.records import (
     ManifestRecord,
     RejectionRecord,
     SourceRecord,
-    VariantRecord,
     read_manifest,
     read_rejection,
-    timestamp,
     write_manifest,
     write_rejection,
 )
-
-if TYPE_CHECKING:  # the pipeline (Pillow & co.) is imported only when an image is processed
-    from prism.image.pipeline import VariantSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,40 +63,6 @@ class IngestOutcome:
     status: Literal["processed", "rejected", "missing"]
     record: ManifestRecord | RejectionRecord | None = None
     error: ImageRejected | None = None  # set when rejected by this very call
-
-
-def manifest_for(
-    image_id: str, source: SourceRecord, result: VariantSet, fingerprint: str
-) -> ManifestRecord:
-    """The manifest of a finished job (pure); `fingerprint` names the specs that made it."""
-    src = result.source
-    return ManifestRecord(
-        id=image_id,
-        processed_at=timestamp(),
-        source=SourceRecord(
-            source.key,
-            source.etag,
-            src.format,
-            src.width,
-            src.height,
-            src.mode,
-            src.frames,
-            src.bytes,
-        ),
-        variants=tuple(
-            VariantRecord(
-                name=r.spec.name,
-                format=r.spec.format,
-                content_type=r.spec.content_type,
-                width=r.width,
-                height=r.height,
-                bytes=len(r.data),
-                key=variant_key(image_id, r.spec.name, r.spec.extension),
-            )
-            for r in result.variants
-        ),
-        fingerprint=fingerprint,
-    )
 
 
 #: How long POST /images waits for memory to process its image before answering 503.

@@ -23,7 +23,12 @@ from prism.core.errors import ImageRejected
 from prism.http import dependencies as deps
 from prism.http.api_keys import ApiKeyError
 from prism.http.dependencies import Services
-from prism.http.problems import ProblemError, problem_responses, rejection_problem
+from prism.http.problems import (
+    ProblemError,
+    problem_responses,
+    rejection_problem,
+    signing_keys_unavailable,
+)
 from prism.http.routers.transforms import BYTES_LIMIT, CODES
 from prism.service.transforms import (
     CACHE_CONTROL,
@@ -61,10 +66,10 @@ def cdn_transform_miss(
 ) -> Response:
     try:
         answer = find_or_make_stored(svc.storage, svc.settings, image_id, form)
+        if answer.size > BYTES_LIMIT:
+            return _redirect(answer, image_id, svc)  # signed: reads the keys
     except (TransformError, NotAvailable, ImageRejected, ApiKeyError) as e:
         raise _problem(e) from None
-    if answer.size > BYTES_LIMIT:
-        return _redirect(answer, image_id, svc)
     stored = read_stored(svc.storage, answer)
     if stored is None:  # deleted between the HEAD and the GET
         raise ProblemError(404, f"no image with id {image_id}", code="not_found")
@@ -98,9 +103,5 @@ def _problem(e: Exception) -> ProblemError:
         return ProblemError(
             422, f"the image cannot be transformed: {e.detail}", code=e.reason, reason=e.reason
         )
-    return ProblemError(
-        503,
-        "the signing keys cannot be read right now; try again shortly",
-        code="keys_unavailable",
-        headers={"Retry-After": "2"},
-    )
+    assert isinstance(e, ApiKeyError)
+    return signing_keys_unavailable(e.retry_after)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from prism.http import dependencies as deps
 from prism.http.api_keys import ApiKeyError
-from prism.http.problems import ProblemError, problem_responses
+from prism.http.problems import ProblemError, problem_responses, signing_keys_unavailable
 from prism.storage.layout import ID_PATTERN
 from prism.transforms.params import TransformError
 from prism.transforms.signing import sign_url
@@ -53,10 +53,8 @@ def transform_urls(
     base = str(request.base_url).rstrip("/")
     try:
         keys = svc.signing.keys()
-    except ApiKeyError:
-        raise ProblemError(
-            503, "the signing keys cannot be read right now; try again shortly", code="retry"
-        ) from None
+    except ApiKeyError as e:
+        raise signing_keys_unavailable(e.retry_after) from None
     urls = []
     for transform in ask.transforms:
         given = transform.model_dump(exclude_none=True)

@@ -17,7 +17,12 @@ from prism.core.errors import ImageRejected
 from prism.http import dependencies as deps
 from prism.http.api_keys import ApiKeyError
 from prism.http.dependencies import Services
-from prism.http.problems import ProblemError, problem_responses, rejection_problem
+from prism.http.problems import (
+    ProblemError,
+    problem_responses,
+    rejection_problem,
+    signing_keys_unavailable,
+)
 from prism.service.transforms import CACHE_CONTROL, NotAvailable, find_or_make, read_stored
 from prism.transforms.params import DEFAULT_QUALITY, TransformError
 
@@ -134,13 +139,8 @@ def transform_image(
             reason=e.reason,
             detected_format=e.detected_format,
         ) from None
-    except ApiKeyError:
-        raise ProblemError(
-            503,
-            "the signing keys cannot be read right now; try again shortly",
-            code="keys_unavailable",
-            headers={"Retry-After": "2"},
-        ) from None
+    except ApiKeyError as e:
+        raise signing_keys_unavailable(e.retry_after) from None
 
     if answer.made:
         svc.telemetry.logger.info(
