@@ -27,7 +27,7 @@ def whole(im: Image.Image, box, size) -> Image.Image:
 
 
 @pytest.mark.parametrize("mode", ["RGB", "L"])
-@pytest.mark.parametrize("bands", [2, 3])
+@pytest.mark.parametrize("threads", [2, 3])
 @pytest.mark.parametrize(
     ("box", "size"),
     [
@@ -36,11 +36,11 @@ def whole(im: Image.Image, box, size) -> Image.Image:
         ((133.5, 50.25, 1000.0, 890.0), (433, 420)),  # an off-centre crop
     ],
 )
-def test_bands_are_the_whole_resize(mode, bands, box, size):
+def test_bands_are_the_whole_resize(mode, threads, box, size):
     im = noisy((1200, 900), mode)
-    banded = resize(im, box, size, bands)
+    banded = resize(im, box, size, threads)
     assert max_difference(banded, whole(im, box, size)) <= 1
-    assert resize(im, box, size, bands).tobytes() == banded.tobytes()  # deterministic
+    assert resize(im, box, size, threads).tobytes() == banded.tobytes()  # deterministic
 
 
 def test_a_banded_resize_runs_one_resize_per_band(monkeypatch):
@@ -54,7 +54,11 @@ def test_a_banded_resize_runs_one_resize_per_band(monkeypatch):
 
     monkeypatch.setattr(Image.Image, "resize", counting)
     resize(im, (0, 0, 1200, 900), (700, 525), 2)
-    assert sorted(calls) == [(700, 262), (700, 263)]
+    bands = 2 * resize_module.BANDS_PER_THREAD  # 525 rows make 8 bands of at least 64
+    assert len(calls) == bands
+    assert {w for w, _ in calls} == {700}
+    assert sum(h for _, h in calls) == 525
+    assert all(h >= resize_module.MIN_BAND_ROWS for _, h in calls)
 
 
 @pytest.mark.parametrize(
@@ -142,7 +146,7 @@ def test_a_single_variant_resizes_in_bands(monkeypatch):
     monkeypatch.setattr(
         resize_module,
         "_banded",
-        lambda base, box, size, bands: seen.append(bands) or Image.new(base.mode, size),
+        lambda base, box, size, bands, threads: seen.append(threads) or Image.new(base.mode, size),
     )
     data = encode(marked((1200, 900)), "PNG")
     monkeypatch.setattr("prism.image.pipeline.cpus", lambda: 2)

@@ -92,11 +92,11 @@ def make_variants(
     if base is not im:
         im.close()  # release the file's decoded pixels now that we hold our own copy
     # A single variant has no sibling to run beside: its resize takes the threads instead.
-    bands = (workers or cpus()) if len(specs) == 1 else 1
+    threads = (workers or cpus()) if len(specs) == 1 else 1
     try:
         with _rejecting(base, limits, fmt, "data could not be rendered"):
             # Pillow decodes some formats lazily; a fault found while rendering is the file's.
-            variants = run_jobs(_jobs(base, ready, background, late=late, bands=bands), workers)
+            variants = run_jobs(_jobs(base, ready, background, late=late, threads=threads), workers)
     finally:
         base.close()
     width, height = ready.upright
@@ -119,7 +119,7 @@ def _jobs(
     background: tuple[int, int, int],
     *,
     late: bool,
-    bands: int,
+    threads: int,
 ) -> list[Job[Rendered]]:
     orientation = ready.header.orientation if late else 1
     upright = ready.upright
@@ -127,13 +127,17 @@ def _jobs(
     size = as_stored(Plan(upright, (0, 0, *upright)), upright, orientation).size
     scale = (base.width / size[0], base.height / size[1])
     photographic = ready.photographic
+    alone = len(ready.plans) == 1
 
     def job(spec: VariantSpec, upright_plan: Plan) -> Job[Rendered]:
         plan = as_stored(upright_plan, upright, orientation)
 
         def run() -> Rendered:
-            im = orient(_resized(base, scale, plan, bands), orientation)
-            im = flatten_for(im, spec, background)
+            im = _resized(base, scale, plan, threads)
+            if alone:
+                base.close()  # no other variant reads it: its memory goes before the encoder's
+            # One name for each step's image, so the previous one is freed as soon as it is used.
+            im = flatten_for(orient(im, orientation), spec, background)
             return Rendered(spec, im.width, im.height, encode(im, spec, photographic=photographic))
 
         cost = _COST[spec.format] * plan.size[0] * plan.size[1]
@@ -142,10 +146,12 @@ def _jobs(
     return [job(spec, plan) for spec, plan in zip(ready.specs, ready.plans, strict=True)]
 
 
-def _resized(base: Image.Image, scale: tuple[float, float], plan: Plan, bands: int) -> Image.Image:
+def _resized(
+    base: Image.Image, scale: tuple[float, float], plan: Plan, threads: int
+) -> Image.Image:
     sx, sy = scale
     box = (plan.box[0] * sx, plan.box[1] * sy, plan.box[2] * sx, plan.box[3] * sy)
-    return resize(base, box, plan.size, bands)
+    return resize(base, box, plan.size, threads)
 
 
 @contextmanager

@@ -16,22 +16,25 @@ from PIL import Image
 REDUCING_GAP = 3.0
 #: Fewer output rows than this per band: the split costs more than it saves.
 MIN_BAND_ROWS = 64
+#: Bands per thread: smaller bands hold smaller intermediates at once (each band's first pass
+#: keeps its input rows at output width), so the split does not raise the peak memory.
+BANDS_PER_THREAD = 4
 
 Box = tuple[float, float, float, float]
 
 
-def resize(base: Image.Image, box: Box, size: tuple[int, int], bands: int = 1) -> Image.Image:
-    """The region `box` of `base` at `size`, on up to `bands` threads.
+def resize(base: Image.Image, box: Box, size: tuple[int, int], threads: int = 1) -> Image.Image:
+    """The region `box` of `base` at `size`, on up to `threads` threads.
 
     Each concurrent save needs its own object: Image.save() keeps per-call parameters on
     the object, so two overlapping saves of one object can swap settings.
     """
     if size == base.size and box == (0, 0, *base.size):
         return base._new(base.im)  # a new wrapper over the same pixels: no copy
-    bands = min(bands, size[1] // MIN_BAND_ROWS)
-    if bands < 2 or not _splittable(base, box, size):
+    bands = min(threads * BANDS_PER_THREAD, size[1] // MIN_BAND_ROWS)
+    if threads < 2 or bands < 2 or not _splittable(base, box, size):
         return base.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP)
-    return _banded(base, box, size, bands)
+    return _banded(base, box, size, bands, threads)
 
 
 def _splittable(base: Image.Image, box: Box, size: tuple[int, int]) -> bool:
@@ -45,7 +48,9 @@ def _splittable(base: Image.Image, box: Box, size: tuple[int, int]) -> bool:
     return base.mode in ("L", "RGB") and not reduces
 
 
-def _banded(base: Image.Image, box: Box, size: tuple[int, int], bands: int) -> Image.Image:
+def _banded(
+    base: Image.Image, box: Box, size: tuple[int, int], bands: int, threads: int
+) -> Image.Image:
     width, height = size
     scale_y = (box[3] - box[1]) / height
     edges = [round(i * height / bands) for i in range(bands + 1)]
@@ -55,11 +60,9 @@ def _banded(base: Image.Image, box: Box, size: tuple[int, int], bands: int) -> I
         region = (box[0], box[1] + top * scale_y, box[2], box[1] + bottom * scale_y)
         return base.resize((width, bottom - top), Image.Resampling.LANCZOS, box=region)
 
-    with ThreadPoolExecutor(max_workers=bands - 1, thread_name_prefix="prism-band") as pool:
-        others = pool.map(band, range(1, bands))
-        parts = [band(0), *others]  # the first band on this thread
     out = Image.new(base.mode, size, None)  # not filled: the bands cover it
-    for top, part in zip(edges, parts, strict=False):
-        out.paste(part, (0, top))
-        part.close()
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="prism-band") as pool:
+        for top, part in zip(edges, pool.map(band, range(bands)), strict=False):
+            out.paste(part, (0, top))  # in order, as they come: few bands are held at once
+            part.close()
     return out
