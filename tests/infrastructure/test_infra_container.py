@@ -30,7 +30,17 @@ from prism_infra.build_context import build_context
 from prism_infra.environment import ADAPTER_ENV, APP_PORT
 
 DOCKERFILE = (REPO_ROOT / "Dockerfile.lambda").read_text()
-RUNTIME_IMPORTS = ("PIL", "pillow_heif", "fastapi", "uvicorn", "boto3", "aws_lambda_powertools")
+RUNTIME_IMPORTS = (
+    "PIL",
+    "pillow_heif",
+    "simplejpeg",
+    "numpy",
+    "pydantic_settings",
+    "fastapi",
+    "uvicorn",
+    "boto3",
+    "aws_lambda_powertools",
+)
 DEV_OR_DEPLOY = ("pytest", "pulumi", "pulumi_aws", "moto", "hypothesis", "ruff", "schemathesis")
 _AARCH64 = 183  # ELF e_machine for ARM 64
 

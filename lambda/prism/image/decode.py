@@ -1,10 +1,21 @@
-"""Decode: load the opened image's pixels once (a JPEG at a reduced DCT scale if allowed)."""
+"""Decode: load the opened image's pixels once (a JPEG at a reduced DCT scale if allowed).
+
+Pillow's JPEG draft scales by 1/2, 1/4 or 1/8 only. libjpeg-turbo can also scale by any M/8
+(3/8, 5/8, ...), which simplejpeg (the same libjpeg-turbo, through TurboJPEG) exposes: a
+1600 px result from a 2912 px wide photo decodes at 5/8 (1820 px) instead of in full, and
+the resize after it has half the pixels to read. So a JPEG that may be decoded smaller goes
+through simplejpeg, when it is a plain RGB or grayscale JPEG; anything it refuses or warns
+about (CMYK, a truncated file, ...) is decoded by Pillow, which says what is wrong with it.
+"""
 
 from __future__ import annotations
 
 from PIL import Image
 
 from prism.image.header import read_orientation
+
+#: Pillow modes simplejpeg decodes to, by its colour space name.
+_SCALABLE_MODES = {"RGB": "RGB", "L": "GRAY"}
 
 
 def decode(im: Image.Image, draft: tuple[int, int] | None) -> int:
@@ -15,3 +26,27 @@ def decode(im: Image.Image, draft: tuple[int, int] | None) -> int:
         im.draft(im.mode, draft)
     im.load()
     return read_orientation(im)
+
+
+def decode_scaled(
+    im: Image.Image, data: bytes, draft: tuple[int, int] | None
+) -> Image.Image | None:
+    """The first frame of the JPEG `data` (opened as `im`, header read) decoded at the
+    smallest M/8 scale that still covers `draft`, as a new image carrying `im`'s ICC profile;
+    None where Pillow's decode() must do it (not a JPEG, no draft, CMYK, any decoder warning).
+    Its orientation is the header's: a JPEG keeps EXIF ahead of its pixels."""
+    colourspace = _SCALABLE_MODES.get(im.mode)
+    if draft is None or im.format not in ("JPEG", "MPO") or colourspace is None:
+        return None
+    import simplejpeg  # with numpy: loaded by the first scaled decode, not at start-up
+
+    try:
+        pixels = simplejpeg.decode_jpeg(
+            data, colorspace=colourspace, min_width=draft[0], min_height=draft[1], strict=True
+        )
+    except ValueError:  # refused, or a recoverable fault: Pillow decodes it (or says why not)
+        return None
+    decoded = Image.fromarray(pixels[:, :, 0] if im.mode == "L" else pixels)
+    if icc := im.info.get("icc_profile"):
+        decoded.info["icc_profile"] = icc
+    return decoded

@@ -1,7 +1,7 @@
 """One upload in, every variant out, as a list of steps:
 
     open (sniff, allowlist, limits) -> read header -> prepare (upright size, plans, draft)
-    -> decode -> to sRGB -> orient (here, or per variant when the outputs are the smaller)
+    -> decode (a JPEG at its smallest sufficient M/8 scale) -> to sRGB -> orient (here, or per variant when the outputs are the smaller)
     -> per variant: resize [-> orient] -> flatten (if the format has no alpha) -> encode,
        scheduled (one variant alone resizes on every core)
 
@@ -20,7 +20,7 @@ from prism.core.errors import CorruptImage, ImageRejected, TooLarge
 from prism.core.limits import Limits
 from prism.core.specs import DEFAULT_SPECS, VariantSpec
 from prism.image.colour import to_srgb8
-from prism.image.decode import decode
+from prism.image.decode import decode, decode_scaled
 from prism.image.encode import encode, holds_gil
 from prism.image.flatten import flatten_for
 from prism.image.geometry import Plan, as_stored
@@ -84,8 +84,10 @@ def make_variants(
     fmt = im.format or "?"
     with _rejecting(im, limits, fmt, "data is corrupt or truncated"):
         ready = prepare(read_header(im, limits), specs, draft_margin)
-        ready = ready.with_orientation(decode(im, ready.draft))
-        base = to_srgb8(im)
+        scaled = decode_scaled(im, data, ready.draft)
+        if scaled is None:
+            ready = ready.with_orientation(decode(im, ready.draft))
+        base = to_srgb8(scaled or im)
         late = _orient_late(base, ready)
         if not late:
             base = orient(base, ready.header.orientation)
