@@ -27,6 +27,7 @@ def main(argv: list[str]) -> int:
     # are loaded before the clock, as sharp's libvips is by require().
     import PIL.Image
     import PIL.ImageCms
+    import simplejpeg  # noqa: F401 - with numpy: a JPEG's first finer-scaled decode loads it
 
     import prism.image.pipeline  # noqa: F401 - the service imports it on its first render
     from prism.core.settings import load_settings

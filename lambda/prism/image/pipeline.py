@@ -1,7 +1,8 @@
 """One upload in, every variant out, as a list of steps:
 
     open (sniff, allowlist, limits) -> read header -> prepare (upright size, plans, draft)
-    -> decode (a JPEG at its smallest sufficient M/8 scale) -> to sRGB -> orient (here, or per variant when the outputs are the smaller)
+    -> decode (a JPEG at its smallest sufficient M/8 scale) -> to sRGB
+    -> orient (here, or per variant when the outputs are the smaller)
     -> per variant: resize [-> orient] -> flatten (if the format has no alpha) -> encode,
        scheduled (one variant alone resizes on every core)
 
