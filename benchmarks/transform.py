@@ -4,8 +4,10 @@
 
 Camera JPEGs of 8-22 MP from FOLDER (default ../shared/corpus/photos) to 400, 800 and 1600 px
 wide as WebP, AVIF and JPEG, at the same quality for both (Prism's defaults: WebP 80, AVIF 60,
-JPEG 85). Every job is a fresh process, Prism and sharp interleaved; time is taken inside the
-job after imports, peak RSS from wait4(). Prism's cold time includes reading the original from
+JPEG 85). Every job is a fresh process, Prism and sharp interleaved, that first makes the same
+transform of another copy of the file untimed (a running function meeting a cache miss: what
+a process loads on its first render is loaded), then times one; peak RSS (of the whole
+process, from wait4()) counts both. Prism's cold time includes reading the original from
 storage and storing the result; its cached time is the second request for the same URL.
 Prints Markdown and writes it to benchmarks/results/transform.md.
 """
