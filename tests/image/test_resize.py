@@ -12,7 +12,7 @@ from prism.image.geometry import Plan, as_stored
 from prism.image.orient import orient
 from prism.image.pipeline import make_variants
 from prism.image.resize import resize
-from tests.images import FIELD, MARK, encode, marked, noisy, oriented
+from tests.images import FIELD, MARK, STORE_AS, encode, marked, noisy, oriented
 
 
 def max_difference(a: Image.Image, b: Image.Image) -> int:
@@ -81,21 +81,11 @@ def test_full_size_is_the_same_pixels_without_a_copy():
     assert out.im is im.im
 
 
-STORE_AS = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_90,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_270,
-}
-
-
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_resizing_the_stored_pixels_then_orienting_is_the_same_image(orientation):
     upright = noisy((600, 400))
-    stored = upright.transpose(STORE_AS[orientation]) if orientation in STORE_AS else upright
+    transpose = STORE_AS[orientation]
+    stored = upright.transpose(transpose) if transpose is not None else upright
     want = Plan((250, 190), (37.5, 20.0, 560.0, 410.0 - 15))  # off-centre on both axes
     early = whole(upright, want.box, want.size)
     p = as_stored(want, upright.size, orientation)
