@@ -171,23 +171,16 @@ def function_policy(
         },
     ]
     if api_keys_secret_arn:
-        statements.append(
-            {
-                "Sid": "ReadApiKeys",
-                "Effect": "Allow",
-                "Action": ["secretsmanager:GetSecretValue"],
-                "Resource": [api_keys_secret_arn],
-            }
-        )
+        statements.append(read_secret("ReadApiKeys", api_keys_secret_arn))
     if signing_secret_arn:
-        statements.append(read_signing_keys(signing_secret_arn))
+        statements.append(read_secret("ReadSigningKeys", signing_secret_arn))
     return _doc(*statements)
 
 
-def read_signing_keys(secret_arn: str) -> Document:
-    """The one statement a function needs to verify (and make) signed transform URLs."""
+def read_secret(sid: str, secret_arn: str) -> Document:
+    """Reading one secret's value (its keys), and no other secret."""
     return {
-        "Sid": "ReadSigningKeys",
+        "Sid": sid,
         "Effect": "Allow",
         "Action": ["secretsmanager:GetSecretValue"],
         "Resource": [secret_arn],

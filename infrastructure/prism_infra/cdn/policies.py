@@ -13,7 +13,7 @@ from prism_infra.policies import (
     LOG_WRITE_ACTIONS,
     Document,
     log_streams_arn,
-    read_signing_keys,
+    read_secret,
 )
 
 CLOUDFRONT = "cloudfront.amazonaws.com"
@@ -163,5 +163,5 @@ def origin_function_policy(
         },
     ]
     if signing_secret_arn:
-        statements.append(read_signing_keys(signing_secret_arn))
+        statements.append(read_secret("ReadSigningKeys", signing_secret_arn))
     return {"Version": "2012-10-17", "Statement": statements}

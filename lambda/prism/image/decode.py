@@ -15,6 +15,7 @@ from __future__ import annotations
 from PIL import Image
 
 from prism.image.header import read_orientation
+from prism.image.prepare import DRAFTABLE_FORMATS
 
 #: Pillow modes simplejpeg decodes to, by its colour space name.
 _SCALABLE_MODES = {"RGB": "RGB", "L": "GRAY"}
@@ -39,7 +40,7 @@ def decode(im: Image.Image, draft: tuple[int, int] | None) -> int:
     """Load the first frame's pixels into `im`; returns the EXIF orientation read after
     loading (a PNG's eXIf chunk may follow the pixel data). `draft` (stored orientation) is
     the size a JPEG may be decoded down to; only JPEG can decode at a reduced scale."""
-    if draft is not None and im.format in ("JPEG", "MPO"):
+    if draft is not None and im.format in DRAFTABLE_FORMATS:
         im.draft(im.mode, draft)
     im.load()
     return read_orientation(im)
@@ -53,7 +54,7 @@ def decode_scaled(
     None where Pillow's decode() must do it (not a JPEG, no draft, CMYK, any decoder warning).
     Its orientation is the header's: a JPEG keeps EXIF ahead of its pixels."""
     colourspace = _SCALABLE_MODES.get(im.mode)
-    if draft is None or im.format not in ("JPEG", "MPO") or colourspace is None:
+    if draft is None or im.format not in DRAFTABLE_FORMATS or colourspace is None:
         return None
     if finest_eighths(im.size, draft) == pillow_eighths(im.size, draft):
         return None  # Pillow's draft decodes at the same scale

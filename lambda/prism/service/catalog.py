@@ -19,14 +19,20 @@ class Lookup:
     record: ManifestRecord | RejectionRecord | None = None
 
 
-def lookup(storage: Storage, settings: Settings, image_id: str) -> Lookup:
-    """Manifest first (the commit point), then a rejection, then an unprocessed upload."""
+def _recorded(storage: Storage, image_id: str) -> Lookup | None:
+    """What was recorded about the image: its manifest first (the commit point), then a
+    rejection; None for neither."""
     manifest = read_manifest(storage, image_id)
     if manifest is not None:
         return Lookup("processed", manifest)
     rejection = read_rejection(storage, image_id)
-    if rejection is not None:
-        return Lookup("rejected", rejection)
+    return Lookup("rejected", rejection) if rejection is not None else None
+
+
+def lookup(storage: Storage, settings: Settings, image_id: str) -> Lookup:
+    """Manifest first (the commit point), then a rejection, then an unprocessed upload."""
+    if (found := _recorded(storage, image_id)) is not None:
+        return found
     if storage.head("uploads", upload_key(settings.uploads_prefix, image_id)) is not None:
         return Lookup("pending")
     return Lookup("unknown")
@@ -38,16 +44,16 @@ def read_original(
     """The image's state with its original's bytes (None if gone): the manifest's source,
     or the upload while it is still pending. The same order as lookup(), but the upload is
     read rather than checked first: on local storage a HEAD hashes the whole file."""
-    manifest = read_manifest(storage, image_id)
-    if manifest is None:
-        rejection = read_rejection(storage, image_id)
-        if rejection is not None:
-            return Lookup("rejected", rejection), None
+    found = _recorded(storage, image_id)
+    if found is not None and not isinstance(found.record, ManifestRecord):
+        return found, None  # rejected
     # Processed: the manifest says which upload; pending: the API's own upload key.
-    key = upload_key(settings.uploads_prefix, image_id) if manifest is None else manifest.source.key
+    key = (
+        upload_key(settings.uploads_prefix, image_id) if found is None else found.record.source.key
+    )
     data = storage.get("uploads", key)
-    if manifest is not None:
-        return Lookup("processed", manifest), data
+    if found is not None:
+        return found, data
     return Lookup("pending" if data is not None else "unknown"), data
 
 
