@@ -243,6 +243,7 @@ def build_stack(
             timeout_seconds=s.timeout_seconds,
             alarm_arns=[alarm.arn for alarm in alarms.alarms.values()],
             cdn_distribution_id=cdn.cdn.distribution.id if cdn else None,
+            cdn_alarm_arns=[a.arn for a in cdn.cdn.alarms.alarms.values()] if cdn else (),
         ),
     )
     outputs: dict[str, pulumi.Output] = {

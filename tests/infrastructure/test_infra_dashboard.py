@@ -66,3 +66,29 @@ def test_dashboard_lists_every_alarm_and_is_laid_out_on_the_grid(default: Stack)
     assert len(cells) == len(body["widgets"])  # no two widgets on the same spot
     assert all(w["x"] + w["width"] <= 24 for w in body["widgets"])
     assert default.outputs["dashboard_url"].endswith("#dashboards/dashboard/prism-prod")
+
+
+def test_dashboard_graphs_the_cdn_alarms_from_their_region(stack_factory) -> None:
+    """With the CDN on, its three alarms (in us-east-1) are on the dashboard too: each as a
+    metric widget with the alarm's annotation and its region, beside the alarm-status widget
+    of the stack's region."""
+    on = stack_factory({})
+    body = _dashboard(on)
+    cdn_alarms = {a.inputs["name"] for a in on.of_type(ALARM) if a.inputs.get("region")}
+    assert cdn_alarms == {
+        f"prism-prod-{k}" for k in ("cdn-5xx-rate", "cdn-origin-latency", "cdn-cache-hit-rate")
+    }
+    graphed = {
+        w["properties"]["annotations"]["alarms"][0].rsplit(":", 1)[1]: w["properties"]
+        for w in body["widgets"]
+        if "alarms" in w["properties"].get("annotations", {})
+    }
+    assert set(graphed) == cdn_alarms
+    assert {p["region"] for p in graphed.values()} == {"us-east-1"}
+    (status,) = [w for w in body["widgets"] if w["type"] == "alarm"]
+    listed = {arn.rsplit(":", 1)[1] for arn in status["properties"]["alarms"]}
+    # every alarm of the stack is on the dashboard, once
+    assert listed | set(graphed) == {a.inputs["name"] for a in on.of_type(ALARM)}
+    assert not listed & set(graphed)
+    cells = {(w["x"], w["y"]) for w in body["widgets"]}
+    assert len(cells) == len(body["widgets"])

@@ -9,6 +9,7 @@ CloudWatch custom metrics).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,9 +141,14 @@ class CdnAlarms(pulumi.ComponentResource):
         self.register_outputs({"topic_arn": self.topic.arn})
 
 
-def cdn_widgets(distribution_id: str) -> list[dict[str, Any]]:
+def cdn_widgets(distribution_id: str, alarm_arns: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Dashboard widgets (the dashboard may live in another region; each widget names its);
-    none without a distribution."""
+    none without a distribution.
+
+    The CDN's alarms live in us-east-1, and the alarm-status widget names no region, so each
+    gets a metric widget with its alarm annotation and `region` (the dashboard body's
+    documented way to graph one alarm from another region, as CDK's AlarmWidget renders it).
+    """
     if not distribution_id:
         return []
     dist = ["DistributionId", distribution_id, "Region", "Global"]
@@ -172,5 +178,18 @@ def cdn_widgets(distribution_id: str) -> list[dict[str, Any]]:
         widget("CDN cache hit rate (%)", [[NAMESPACE, "CacheHitRate", *dist, {"stat": "Average"}]]),
         widget(
             "CDN origin latency (ms)", [[NAMESPACE, "OriginLatency", *dist, {"stat": "Average"}]]
+        ),
+        *(
+            {
+                "type": "metric",
+                "properties": {
+                    "title": f"CDN alarm: {arn.rsplit(':', 1)[-1]}",
+                    "region": METRICS_REGION,
+                    "view": "timeSeries",
+                    "stacked": False,
+                    "annotations": {"alarms": [arn]},
+                },
+            }
+            for arn in sorted(alarm_arns)
         ),
     ]

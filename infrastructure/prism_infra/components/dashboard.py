@@ -24,6 +24,8 @@ class DashboardArgs:
     alarm_arns: Sequence[pulumi.Input[str]]
     #: CDN (issue 14): its distribution, whose us-east-1 metrics get widgets too.
     cdn_distribution_id: pulumi.Input[str] | None = None
+    #: Its alarms (in us-east-1), graphed on the dashboard too.
+    cdn_alarm_arns: Sequence[pulumi.Input[str]] = ()
 
 
 class Dashboard(pulumi.ComponentResource):
@@ -39,12 +41,15 @@ class Dashboard(pulumi.ComponentResource):
             queue_name=args.queue_name,
             alarm_arns=pulumi.Output.all(*args.alarm_arns),
             cdn_distribution_id=args.cdn_distribution_id,
+            cdn_alarm_arns=pulumi.Output.all(*args.cdn_alarm_arns),
         ).apply(
             lambda names: json.dumps(
                 dashboard_body(
                     namespace=args.namespace,
                     timeout_seconds=args.timeout_seconds,
-                    extra_widgets=cdn_widgets(names.pop("cdn_distribution_id") or ""),
+                    extra_widgets=cdn_widgets(
+                        names.pop("cdn_distribution_id") or "", names.pop("cdn_alarm_arns")
+                    ),
                     **names,
                 )
             )
