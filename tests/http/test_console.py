@@ -69,6 +69,25 @@ def test_on_s3_the_page_may_reach_the_buckets(s3_settings: Settings, aws_env: st
     assert f"connect-src 'self' {aws_env};" in policy
 
 
+def test_behind_the_cdn_the_page_may_load_its_images(s3_settings: Settings, aws_env: str) -> None:
+    """Manifests' URLs name the CDN: images from it, nothing else (no requests to it)."""
+    settings = s3_settings.model_copy(
+        update={"console_enabled": True, "cdn_url": "https://d111.cloudfront.net"}
+    )
+    with TestClient(create_app(settings)) as client:
+        for path in ("/", "/docs"):
+            policy = client.get(path).headers["content-security-policy"]
+            directives = {d.split()[0]: set(d.split()[1:]) for d in policy.split(";")}
+            assert directives["img-src"] == {
+                "'self'",
+                "data:",
+                "blob:",
+                "https://d111.cloudfront.net",
+                aws_env,
+            }
+            assert directives["connect-src"] == {"'self'", aws_env}
+
+
 def test_the_page_is_on_under_prism_serve_and_off_on_lambda_unless_enabled(
     make_settings: Callable[..., Settings], s3_settings: Settings, aws_env: str
 ) -> None:

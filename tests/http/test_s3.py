@@ -5,17 +5,20 @@ from __future__ import annotations
 import base64
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import boto3
 import httpx
 import pytest
+import requests
 from fastapi.testclient import TestClient
 from http_support import assert_problem, pass_through_headers, unreachable_s3
+from moto import mock_aws
 from PIL import Image
 
 from prism.core.constants import RETRY_STATUS
-from prism.core.settings import Settings
+from prism.core.settings import Settings, load_settings
 from prism.http.app import create_app
 from prism.storage.base import StorageError
 from prism.storage.s3 import S3Storage
@@ -180,3 +183,73 @@ def test_permanent_storage_error_is_500(s3_settings: Settings) -> None:
     wrong = {"uploads": "missing-u", "processed": "missing-p", "rejected": "missing-r"}
     client = TestClient(create_app(s3_settings, storage=S3Storage(wrong)))  # type: ignore[arg-type]
     assert_problem(client.get("/images/" + "0" * 32), 500, "storage_error")
+
+
+# --- Presigned URLs on AWS itself: moto in-process (mock_aws), no endpoint configured --------
+
+REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-3", "me-central-1"]
+
+
+@pytest.fixture
+def lambda_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """The environment a function has on Lambda: credentials, a Region, no endpoint."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # a session made under this env
+    return monkeypatch
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_every_presigned_url_names_the_buckets_regional_host(
+    lambda_env: pytest.MonkeyPatch, region: str
+) -> None:
+    """The upload form, a variant's and a transform's redirect, and the page's CSP."""
+    lambda_env.setenv("AWS_REGION", region)  # Lambda sets both names
+    lambda_env.setenv("AWS_DEFAULT_REGION", region)
+    names = {b: f"prism-{b}-{region}" for b in ("uploads", "processed", "rejected")}
+    with mock_aws():
+        s3 = boto3.client("s3")
+        place = {} if region == "us-east-1" else {"LocationConstraint": region}
+        for name in names.values():
+            s3.create_bucket(Bucket=name, **({"CreateBucketConfiguration": place} if place else {}))
+        settings = load_settings(
+            {
+                "PRISM_STORAGE": "s3",
+                "PRISM_UPLOADS_BUCKET": names["uploads"],
+                "PRISM_PROCESSED_BUCKET": names["processed"],
+                "PRISM_REJECTED_BUCKET": names["rejected"],
+                "PRISM_CONSOLE_ENABLED": "true",
+            }
+        )
+        with TestClient(create_app(settings)) as client:
+            uploads = f"https://{names['uploads']}.s3.{region}.amazonaws.com"
+            processed = f"https://{names['processed']}.s3.{region}.amazonaws.com"
+            assert client.post("/uploads").json()["url"].rstrip("/") == uploads
+
+            photo = io.BytesIO()
+            Image.new("RGB", (96, 64), (200, 40, 90)).save(photo, "JPEG")
+            created = client.post(
+                "/images", content=photo.getvalue(), headers={"Content-Type": "image/jpeg"}
+            )
+            assert created.status_code == 201, created.text
+            image_id = created.json()["id"]
+            variant = client.get(f"/images/{image_id}/thumb", follow_redirects=False)
+            assert variant.status_code == 302
+            assert variant.headers["location"].startswith(f"{processed}/")
+            transform = client.get(
+                f"/images/{image_id}/transform?width=32&format=webp", follow_redirects=False
+            )
+            assert transform.status_code == 302
+            assert transform.headers["location"].startswith(f"{processed}/")
+            # moto (intercepting `requests`) answers the URL as S3 would: the object is there.
+            assert requests.get(transform.headers["location"]).content[:4] == b"RIFF"
+
+            policy = client.get("/").headers["content-security-policy"]
+            directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+            assert uploads in directives["connect-src"].split()
+            assert processed in directives["img-src"].split()
+            assert ".s3.amazonaws.com" not in policy

@@ -85,8 +85,11 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     app.include_router(events.events_router(settings))
     app.include_router(docs.router)
     app.include_router(cdn_origin.router)
-    # The page's and the docs' own files; the CSP names the buckets the page talks to.
-    console.install_assets(app, lambda: console.storage_origins(storage))
+    # The page's and the docs' own files; the CSP names the buckets the page talks to, and
+    # the CDN its images come from behind it.
+    console.install_assets(
+        app, lambda: console.storage_origins(storage), console.cdn_origins(settings.cdn_url)
+    )
     if settings.console_enabled:
         app.include_router(console.router)
         app.include_router(playground.router)

@@ -59,6 +59,22 @@ def default_client() -> S3Client:
         connect_timeout=2,
         read_timeout=10,
     )
+    # Presigned URLs and forms must name the bucket's own Regional host,
+    # <bucket>.s3.<region>.amazonaws.com: botocore otherwise presigns for the legacy global
+    # host, which answers 400 for buckets in Regions launched after March 2019 and 307 for a
+    # new bucket elsewhere (docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html).
+    # "virtual" makes botocore skip that global host (boto/botocore#3081), "regional" does
+    # the same for us-east-1.
+    regional = config.merge(
+        Config(s3={"addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"})
+    )
+    client = boto3.client("s3", config=regional)
+    # A configured endpoint (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL: moto, MinIO) wins as it
+    # is, path-style: "virtual" would put the bucket in front of its host. botocore decides
+    # which endpoint is configured; asking it for the endpoint with that ignored tells them apart.
+    aws = boto3.client("s3", config=regional.merge(Config(ignore_configured_endpoint_urls=True)))
+    if client.meta.endpoint_url == aws.meta.endpoint_url:
+        return client
     return boto3.client("s3", config=config)
 
 

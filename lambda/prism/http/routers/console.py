@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from functools import cache
+from html import escape
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.staticfiles import PathLike
@@ -39,12 +41,19 @@ def swagger_dir() -> Path:
     return Path(str(files("fastapi_offline") / "static"))
 
 
-def content_security_policy(origins: Iterable[str] = (), *, inline_styles: bool = False) -> str:
+def content_security_policy(
+    origins: Iterable[str] = (),
+    *,
+    image_origins: Iterable[str] = (),
+    inline_styles: bool = False,
+) -> str:
     """The pages' CSP: scripts and styles from this app only; images and requests also to
-    `origins` (on AWS: the buckets that presigned uploads and downloads point at).
+    `origins` (on AWS: the buckets that presigned uploads and downloads point at), images
+    also from `image_origins` (the CDN that manifests' URLs name behind it).
     `inline_styles` is for ReDoc alone, which injects <style> elements and cannot run
     without them; scripts stay 'self' only everywhere."""
     extra = "".join(f" {origin}" for origin in sorted(set(origins)))
+    images = "".join(f" {origin}" for origin in sorted(set(origins) | set(image_origins)))
     styles = "style-src 'self' 'unsafe-inline'" if inline_styles else "style-src 'self'"
     return "; ".join(
         [
@@ -52,7 +61,7 @@ def content_security_policy(origins: Iterable[str] = (), *, inline_styles: bool 
             "script-src 'self'",
             styles,
             "worker-src 'self' blob:",
-            f"img-src 'self' data: blob:{extra}",
+            f"img-src 'self' data: blob:{images}",
             f"connect-src 'self'{extra}",
             "form-action 'self'",
             "base-uri 'none'",
@@ -67,6 +76,12 @@ def origin_of(url: str | None) -> str | None:
         return None
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def cdn_origins(cdn_url: str | None) -> list[str]:
+    """The CDN's origin, where manifests' variant URLs point behind it (settings.cdn_url)."""
+    origin = origin_of(cdn_url)
+    return [origin] if origin else []
 
 
 def storage_origins(storage: Storage) -> list[str]:
@@ -88,21 +103,35 @@ class _Assets(StaticFiles):
         return response
 
 
-def html_page(name: str, request: Request, *, inline_styles: bool = False) -> FileResponse:
-    """One of the HTML files in static/, with the CSP and the other headers a page needs."""
+def _page_headers(request: Request, inline_styles: bool) -> dict[str, str]:
     policy: Callable[[bool], str] = request.app.state.content_security_policy
-    headers = {
+    return {
         "Content-Security-Policy": policy(inline_styles),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-cache",
     }
+
+
+def html_page(name: str, request: Request, *, inline_styles: bool = False) -> FileResponse:
+    """One of the HTML files in static/, with the CSP and the other headers a page needs."""
+    headers = _page_headers(request, inline_styles)
     return FileResponse(STATIC_DIR / name, media_type="text/html", headers=headers)
 
 
-async def console_page(request: Request) -> FileResponse:
+@cache
+def _console_html() -> str:
+    return (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+
+
+async def console_page(request: Request) -> HTMLResponse:
+    """The page, told the origin this app writes into the URLs it hands out (the request's
+    host). Behind a signing proxy that is the function URL's, which the browser cannot call
+    unsigned: the page's script (api.js `viaPage`) calls such URLs through its own origin."""
     await require_api_key(request)
-    return html_page("index.html", request)
+    own = escape(origin_of(str(request.base_url)) or "", quote=True)
+    text = _console_html().replace('data-app-origin=""', f'data-app-origin="{own}"', 1)
+    return HTMLResponse(text, headers=_page_headers(request, False))
 
 
 #: GET /, included only when the console is enabled (settings.console_enabled). A plain
@@ -111,16 +140,21 @@ router = APIRouter()
 router.add_route("/", console_page, include_in_schema=False)
 
 
-def install_assets(app: FastAPI, origins: Callable[[], Iterable[str]] = tuple) -> None:
+def install_assets(
+    app: FastAPI,
+    origins: Callable[[], Iterable[str]] = tuple,
+    image_origins: Iterable[str] = (),
+) -> None:
     """Serve static/ (the page's and /docs' files) and Swagger UI's. `origins` is asked once,
     on the first page served: on AWS it makes a boto3 client, which start-up should not wait
-    for."""
+    for. `image_origins`: where else the pages load images from (the CDN)."""
     cached: list[list[str]] = []
+    images = list(image_origins)
 
     def policy(inline_styles: bool) -> str:
         if not cached:
             cached.append(list(origins()))
-        return content_security_policy(cached[0], inline_styles=inline_styles)
+        return content_security_policy(cached[0], image_origins=images, inline_styles=inline_styles)
 
     app.state.content_security_policy = policy
     # The more specific mount first: Starlette takes the first that matches.

@@ -1,5 +1,23 @@
 // The Prism HTTP API as the page uses it. URLs are relative to the page, so the page works
-// wherever the app is mounted.
+// wherever the app is mounted, and through a proxy that signs each request (see viaPage).
+
+// The origin the app writes into the URLs it hands out (status, variants, transforms, a local
+// upload form): the host it was asked for, which the server fills into index.html. Behind a
+// signing proxy that is the function URL's, which the browser cannot call unsigned.
+const APP_ORIGIN = document.documentElement.dataset.appOrigin || location.origin;
+
+// A URL from the API, to call from this page: the app's own go through the page's origin
+// (same path and query); any other (S3's presigned URLs, the CDN's) as given.
+export function viaPage(url) {
+  const parsed = new URL(url, document.baseURI);
+  if (parsed.origin !== APP_ORIGIN || parsed.origin === location.origin) return url;
+  return location.origin + parsed.pathname + parsed.search + parsed.hash;
+}
+
+function manifestViaPage(manifest) {
+  const variants = (manifest.variants || []).map((v) => ({ ...v, url: viaPage(v.url) }));
+  return { ...manifest, variants };
+}
 
 export class Problem extends Error {
   // An RFC 9457 problem+json answer (or a network failure, status 0).
@@ -29,11 +47,13 @@ export async function getJSON(url) {
 export async function listImages(cursor, limit = 24) {
   const query = new URLSearchParams({ limit: String(limit) });
   if (cursor) query.set("cursor", cursor);
-  return (await getJSON(`images?${query}`)).body;
+  const page = (await getJSON(`images?${query}`)).body;
+  return { ...page, items: page.items.map(manifestViaPage) };
 }
 
 export async function getImage(id) {
-  return getJSON(`images/${encodeURIComponent(id)}`);
+  const { status, body } = await getJSON(`images/${encodeURIComponent(id)}`);
+  return { status, body: status === 200 ? manifestViaPage(body) : body };
 }
 
 export async function deleteImage(id) {
@@ -55,7 +75,8 @@ export async function transformUrls(imageId, transforms) {
 export async function createUpload() {
   const response = await fetch("uploads", { method: "POST" });
   if (!response.ok) throw await problemOf(response);
-  return response.json();
+  const ticket = await response.json();
+  return { ...ticket, url: viaPage(ticket.url), status_url: viaPage(ticket.status_url) };
 }
 
 // POST the presigned form with the file last, reporting progress as a fraction.
@@ -101,7 +122,7 @@ export async function waitProcessed(statusUrl, { timeoutMs = 120000 } = {}) {
   let delay = 250;
   for (;;) {
     const response = await fetch(statusUrl, { headers: { Accept: "application/json" } });
-    if (response.status === 200) return response.json();
+    if (response.status === 200) return manifestViaPage(await response.json());
     if (response.status !== 202) throw await problemOf(response);
     if (performance.now() - started > timeoutMs) {
       throw new Problem(0, { detail: "still not processed; look again later" });

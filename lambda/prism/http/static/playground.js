@@ -2,7 +2,7 @@
 // writes, and signs when signing is on, every URL); the result is fetched and shown with its
 // size and the time it took, and a srcset / <picture> snippet is written out ready to copy.
 
-import { Problem, transformUrls } from "./api.js";
+import { Problem, transformUrls, viaPage } from "./api.js";
 import { $, bytes, h, percent } from "./dom.js";
 import { snippet } from "./snippet.js";
 
@@ -64,7 +64,8 @@ export function setupPlayground() {
     result.textContent = "rendering…";
     const started = performance.now();
     try {
-      const response = await fetch(url, { signal: inflight.signal });
+      // Shown as the server wrote it; fetched through this page's origin.
+      const response = await fetch(viaPage(url), { signal: inflight.signal });
       if (!response.ok) {
         let body = {};
         try {
