@@ -68,7 +68,7 @@ def function_environment(
         "PRISM_PROCESSED_BUCKET": processed_bucket,
         "PRISM_REJECTED_BUCKET": rejected_bucket,
         "PRISM_UPLOADS_PREFIX": settings.uploads_prefix,
-        # The compact form: a JSON list costs ~185 bytes a spec of Lambda's 4 KB (check below).
+        # Compact text: as Lambda measures (below), a JSON list took ~185 bytes a spec.
         "PRISM_VARIANTS": specs_text(settings.variants),
         "PRISM_MAX_INPUT_BYTES": str(settings.limits.max_input_bytes),
         "PRISM_MAX_PIXELS": str(settings.limits.max_pixels),

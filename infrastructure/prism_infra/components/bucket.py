@@ -39,7 +39,8 @@ def _unlinked(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
     distribution would keep the distribution, its origin function and the image build.
     The value still arrives only once those resources exist, so `up` orders them as before;
     after a destroy the statement names a distribution that no longer exists and grants
-    nothing.
+    nothing. (The SDK's Output constructor: the resources it carries are what the engine
+    records as dependencies.)
     """
     output = pulumi.Output.from_input(value)
     return pulumi.Output(set(), output.future(), output.is_known(), output.is_secret())

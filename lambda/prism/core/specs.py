@@ -165,7 +165,7 @@ def parse_specs(raw: Iterable[Any] | str) -> tuple[VariantSpec, ...]:
 #: `jpeg60:jpeg:quality=60;thumb:jpeg:width=300:height=300`. None of `;:=` can occur in a
 #: name, format or value, and it has no quotes: a JSON list in a Lambda variable costs two
 #: bytes per quote, as Lambda measures its 4 KB of variables as one JSON object.
-SPEC_SEPARATOR = ";"
+_SPEC_SEPARATOR = ";"
 _PART_SEPARATOR = ":"
 _INT_FIELDS = frozenset({"quality", "width", "height", "compress_level", "effort"})
 _BOOL_FIELDS = frozenset({"progressive", "lossless"})
@@ -173,7 +173,7 @@ _BOOL_FIELDS = frozenset({"progressive", "lossless"})
 
 def specs_text(specs: Iterable[VariantSpec]) -> str:
     """The compact text form, naming only the fields away from their defaults."""
-    return SPEC_SEPARATOR.join(_spec_text(spec) for spec in specs)
+    return _SPEC_SEPARATOR.join(_spec_text(spec) for spec in specs)
 
 
 def _spec_text(spec: VariantSpec) -> str:
@@ -190,7 +190,7 @@ def parse_specs_text(text: str) -> tuple[VariantSpec, ...]:
     """A JSON list of spec objects, or the compact text form (`specs_text`)."""
     if text.lstrip()[:1] in ("[", "{"):
         return parse_specs(text)
-    items = [item.strip() for item in text.split(SPEC_SEPARATOR)]
+    items = [item.strip() for item in text.split(_SPEC_SEPARATOR)]
     return parse_specs([_spec_object(item) for item in items if item])
 
 
@@ -198,11 +198,12 @@ def _spec_object(item: str) -> dict[str, Any]:
     """One `name:format[:field=value...]` as the object parse_spec validates."""
     name, _, rest = item.partition(_PART_SEPARATOR)
     fmt, _, rest = rest.partition(_PART_SEPARATOR)
-    raw: dict[str, Any] = {"name": name.strip(), "format": fmt.strip()}
+    name = name.strip()
+    raw: dict[str, Any] = {"name": name, "format": fmt.strip()}
     for part in rest.split(_PART_SEPARATOR) if rest else ():
         key, equals, value = (p.strip() for p in part.partition("="))
         if not equals:
-            raise InvalidSpec(f"variant {name!r}: {part!r} is not field=value")
+            raise InvalidSpec(f"variant {name!r}: {part.strip()!r} is not field=value")
         if key in raw:
             raise InvalidSpec(f"variant {name!r}: {key} is given twice")
         raw[key] = _value(key, value)
