@@ -23,6 +23,7 @@ from prism_infra.build_session import (
     identity_from_config,
 )
 from prism_infra.cdn.declare import declare_cdn
+from prism_infra.cdn.origin import SUFFIX as ORIGIN_SUFFIX
 from prism_infra.components.alarms import Alarms
 from prism_infra.components.bucket import PrivateBucket, PrivateBucketArgs
 from prism_infra.components.dashboard import Dashboard, DashboardArgs
@@ -34,6 +35,7 @@ from prism_infra.components.reprocessing import Reprocessing, ReprocessingArgs
 from prism_infra.components.upload_trigger import UploadTrigger, UploadTriggerArgs
 from prism_infra.config import ConfigError, StackSettings, read_config
 from prism_infra.dashboard import dashboard_url
+from prism_infra.environment import check_environment, longest_environments
 from prism_infra.naming import base_name, bucket_prefix
 from prism_infra.policies import invoke_url_policy, to_json
 from prism_infra.tagging import tag_everything
@@ -88,6 +90,13 @@ def build_stack(
     namespace = metrics_namespace(name)
     region = aws.get_region_output().region
     s = settings
+    # Before anything is declared, so a preview refuses what CreateFunction would.
+    functions = {
+        "function": f"{name} (and its reprocessing worker)",
+        "cdn-origin": name + ORIGIN_SUFFIX,
+    }
+    for role, variables in longest_environments(s, name=name, metrics_namespace=namespace).items():
+        check_environment(functions[role], variables)
 
     image = ContainerImage(
         "image",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from prism.core.constants import RETRY_STATUS
 from prism.core.settings import SettingsError, load_settings
 from prism.core.settings_table import ENV_VARS
+from prism.core.specs import DEFAULT_SPECS, VariantSpec, specs_text
 
 S3 = {
     "PRISM_STORAGE": "s3",
@@ -135,3 +138,12 @@ def test_settings_are_frozen_and_copied_with_changes() -> None:
     with pytest.raises(ValueError, match="frozen"):
         s.max_pixels = 1  # type: ignore[misc]
     assert s.model_copy(update={"max_pixels": 7}).limits.max_pixels == 7
+
+
+def test_variants_read_the_same_from_compact_text_and_a_json_list() -> None:
+    specs = (*DEFAULT_SPECS, VariantSpec("hero", "webp", 75, 1600, 900, "cover"))
+    compact = load_settings({**S3, "PRISM_VARIANTS": specs_text(specs)})
+    listed = load_settings({**S3, "PRISM_VARIANTS": json.dumps([s.to_dict() for s in specs])})
+    assert compact.variants == listed.variants == specs
+    with pytest.raises(SettingsError, match="PRISM_VARIANTS"):
+        load_settings({**S3, "PRISM_VARIANTS": "hero:webp:width=wide"})

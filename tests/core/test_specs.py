@@ -3,7 +3,13 @@ import json
 import pytest
 
 from prism.core.errors import InvalidSpec
-from prism.core.specs import DEFAULT_SPECS, VariantSpec, parse_specs
+from prism.core.specs import (
+    DEFAULT_SPECS,
+    VariantSpec,
+    parse_specs,
+    parse_specs_text,
+    specs_text,
+)
 
 
 def test_default_set_is_the_original_design():
@@ -77,4 +83,57 @@ def test_full_spec_with_format_options():
 def test_bad_specs_say_what_is_wrong(raw, message):
     with pytest.raises(InvalidSpec) as excinfo:
         parse_specs(raw)
+    assert message in str(excinfo.value)
+
+
+#: Every field away from its default, and none.
+EVERY_FIELD = VariantSpec("hero-2x", "avif", 50, 1600, 900, "cover", True, 9, True, 6)
+
+
+def test_compact_text_names_only_what_is_off_its_default():
+    assert specs_text(DEFAULT_SPECS) == (
+        "jpeg85:jpeg;jpeg60:jpeg:quality=60;webp:webp:quality=80;png:png;"
+        "thumb:jpeg:width=300:height=300"
+    )
+    assert specs_text([EVERY_FIELD]) == (
+        "hero-2x:avif:quality=50:width=1600:height=900:fit=cover:progressive=true:"
+        "compress_level=9:lossless=true:effort=6"
+    )
+    # nothing a Lambda variable's JSON would escape
+    assert not set('"\\') & set(specs_text([*DEFAULT_SPECS, EVERY_FIELD]))
+
+
+@pytest.mark.parametrize(
+    "specs",
+    [DEFAULT_SPECS, (EVERY_FIELD,), (VariantSpec("a", "png", compress_level=0, effort=0),)],
+)
+def test_specs_round_trip_through_compact_text_and_the_json_list_still_parses(specs):
+    assert parse_specs_text(specs_text(specs)) == specs
+    assert parse_specs_text(json.dumps([s.to_dict() for s in specs])) == specs
+    assert parse_specs_text(" thumb : jpeg : width = 300 ; ") == (
+        VariantSpec("thumb", "jpeg", width=300),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "non-empty list"),
+        (" ; ", "non-empty list"),
+        ("a", "variant 'a': format must be one of"),
+        ("a:gif", "format must be one of"),
+        ("a:png:width", "'width' is not field=value"),
+        ("a:png:width=1:width=2", "width is given twice"),
+        ("a:png:width=x", "width must be an integer, got 'x'"),
+        ("a:png:width=0", "width must be between"),
+        ("a:png:progressive=yes", "progressive must be true or false, got 'yes'"),
+        ("a:png:colour=1", "unknown field(s) colour"),
+        ("a:png;a:jpeg", "duplicate variant name(s): a"),
+        ("../x:png", "variant name '../x'"),
+        ("[not json", "not valid JSON"),
+    ],
+)
+def test_bad_compact_text_says_what_is_wrong(text, message):
+    with pytest.raises(InvalidSpec) as excinfo:
+        parse_specs_text(text)
     assert message in str(excinfo.value)

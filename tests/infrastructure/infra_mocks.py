@@ -56,8 +56,13 @@ class Registered:
     urn: str
     inputs: dict[str, Any]
     parent: str
+    #: Every URN it depends on: `dependencies` and `propertyDependencies` together.
     dependencies: set[str] = field(default_factory=set)
     protect: bool = False
+    #: The other links Pulumi's dependency graph follows (`State.GetAllDependencies`).
+    deleted_with: str = ""
+    replace_with: tuple[str, ...] = ()
+    provider: str = ""
     #: URNs this resource was known by before (its `aliases`), resolved as the engine would.
     aliases: list[str] = field(default_factory=list)
 
@@ -154,6 +159,9 @@ class RecordingMonitor(MockMonitor):
                     parent=request.parent,
                     dependencies=deps,
                     protect=bool(request.protect),
+                    deleted_with=request.deletedWith,
+                    replace_with=tuple(request.replace_with),
+                    provider=request.provider,
                     aliases=[alias_urn(request, a) for a in request.aliases],
                 )
             )
@@ -198,6 +206,28 @@ class Stack:
 
     def children_of(self, parent: Registered) -> list[Registered]:
         return [r for r in self.resources if r.parent == parent.urn]
+
+    def kept_by_exclude_protected(self) -> list[Registered]:
+        """What `pulumi destroy --exclude-protected` leaves, computed as the CLI does.
+
+        `getProtectedExcludes` (pulumi/pulumi pkg/cmd/pulumi/operations/destroy.go) excludes
+        every protected resource and its `TransitiveDependenciesOf`
+        (pkg/resource/graph/dependency_graph.go): its provider, its parent chain, its
+        dependencies and property dependencies, `deletedWith` and `replaceWith`, each followed
+        again. Children of a kept resource are not kept by that alone.
+        """
+        by_urn = {r.urn: r for r in self.resources}
+        kept: set[str] = set()
+        todo = [r.urn for r in self.resources if r.protect]
+        while todo:
+            urn = todo.pop()
+            if urn in kept or urn not in by_urn:  # the root Stack is not recorded
+                continue
+            kept.add(urn)
+            r = by_urn[urn]
+            provider = r.provider.rsplit("::", 1)[0] if r.provider else ""
+            todo += [r.parent, provider, r.deleted_with, *r.replace_with, *r.dependencies]
+        return [r for r in self.resources if r.urn in kept]
 
 
 def fresh_root_stack() -> None:

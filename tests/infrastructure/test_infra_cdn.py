@@ -163,8 +163,11 @@ def test_bucket_policy_lets_only_this_distribution_read_only_public_keys(on: Sta
     ]
     assert f"{bucket}/*" not in grant["Resource"]
     assert not any("manifest" in r for r in grant["Resource"])
-    # the grant waits for the distribution (its ARN), the bucket does not
-    assert on.depends_on(policy, on.one(DIST))
+    # the grant waits for the distribution's ARN (registered after it), the bucket does not;
+    # neither records a dependency on it, so `destroy --exclude-protected` can remove the CDN
+    # (test_infra_protection.py)
+    assert on.resources.index(policy) > on.resources.index(on.one(DIST))
+    assert not on.depends_on(policy, on.one(DIST))
     assert not on.depends_on(on.one("aws:s3/bucket:Bucket", "processed"), on.one(DIST))
 
 

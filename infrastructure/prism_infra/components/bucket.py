@@ -25,8 +25,25 @@ class PrivateBucketArgs:
     #: empties and removes it.
     protect: bool = False
     #: More bucket-policy statements after the TLS-only one (S3 keeps one policy per bucket),
-    #: e.g. the CDN's read grant; may resolve later than the bucket (a deferred output).
+    #: e.g. the CDN's read grant; may resolve later than the bucket (a deferred output). On a
+    #: protected bucket they are recorded without their resources (see `_unlinked`).
     extra_policy_statements: pulumi.Input[Sequence[Mapping[str, Any]]] | None = None
+
+
+def _unlinked(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
+    """The same value (known, secret or not), depending on no resource in Pulumi's graph.
+
+    `pulumi destroy --exclude-protected` keeps every protected resource and everything it
+    depends on, transitively (`getProtectedExcludes` in pulumi/pulumi
+    pkg/cmd/pulumi/operations/destroy.go). A protected bucket policy that depended on the CDN's
+    distribution would keep the distribution, its origin function and the image build.
+    The value still arrives only once those resources exist, so `up` orders them as before;
+    after a destroy the statement names a distribution that no longer exists and grants
+    nothing. (The SDK's Output constructor: the resources it carries are what the engine
+    records as dependencies.)
+    """
+    output = pulumi.Output.from_input(value)
+    return pulumi.Output(set(), output.future(), output.is_known(), output.is_secret())
 
 
 class PrivateBucket(pulumi.ComponentResource):
@@ -75,7 +92,10 @@ class PrivateBucket(pulumi.ComponentResource):
         # After the public access block, so S3 never sees a policy on an unguarded bucket.
         policy = self.bucket.arn.apply(lambda arn: to_json(tls_only_bucket_policy(arn)))
         if args.extra_policy_statements is not None:
-            policy = pulumi.Output.all(self.bucket.arn, args.extra_policy_statements).apply(
+            extra = args.extra_policy_statements
+            if args.protect:
+                extra = _unlinked(extra)
+            policy = pulumi.Output.all(self.bucket.arn, extra).apply(
                 lambda v: to_json(with_statements(tls_only_bucket_policy(v[0]), v[1]))
             )
         aws.s3.BucketPolicy(

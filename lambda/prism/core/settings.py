@@ -33,7 +33,7 @@ from prism.core.setting_values import (
     parse_widths,
 )
 from prism.core.settings_source import SettingsError, env_name, extra, read
-from prism.core.specs import DEFAULT_SPECS, VariantSpec, parse_specs
+from prism.core.specs import DEFAULT_SPECS, VariantSpec, parse_specs_text
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
 
@@ -85,9 +85,13 @@ class Settings(BaseSettings):
         description="key prefix of originals in the uploads bucket (default 'uploads/').",
         json_schema_extra=_stack("uploadsPrefix"),
     )
-    variants: Annotated[tuple[VariantSpec, ...], NoDecode, _text(parse_specs)] = Field(
+    variants: Annotated[tuple[VariantSpec, ...], NoDecode, _text(parse_specs_text)] = Field(
         DEFAULT_SPECS,
-        description="variant specs as a JSON list (default: the five built-in variants).",
+        description=(
+            "variant specs as a JSON list, or as compact text"
+            " (name:format[:field=value...], ';' between specs; the stack's form)"
+            " (default: the five built-in variants)."
+        ),
         json_schema_extra=_stack("variants"),
     )
     max_input_bytes: int = Field(

@@ -1,11 +1,12 @@
-"""Variant specs: what to make from each upload. Data in (dicts / JSON), frozen dataclasses out."""
+"""Variant specs: what to make from each upload. Data in (dicts / JSON / the compact text form),
+frozen dataclasses out."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
 from prism.core.errors import InvalidSpec
@@ -158,3 +159,61 @@ def parse_specs(raw: Iterable[Any] | str) -> tuple[VariantSpec, ...]:
     if duplicates:
         raise InvalidSpec(f"duplicate variant name(s): {', '.join(duplicates)}")
     return specs
+
+
+#: The compact text form: `name:format[:field=value...]` per spec, specs joined by `;`, e.g.
+#: `jpeg60:jpeg:quality=60;thumb:jpeg:width=300:height=300`. None of `;:=` can occur in a
+#: name, format or value, and it has no quotes: a JSON list in a Lambda variable costs two
+#: bytes per quote, as Lambda measures its 4 KB of variables as one JSON object.
+_SPEC_SEPARATOR = ";"
+_PART_SEPARATOR = ":"
+_INT_FIELDS = frozenset({"quality", "width", "height", "compress_level", "effort"})
+_BOOL_FIELDS = frozenset({"progressive", "lossless"})
+
+
+def specs_text(specs: Iterable[VariantSpec]) -> str:
+    """The compact text form, naming only the fields away from their defaults."""
+    return _SPEC_SEPARATOR.join(_spec_text(spec) for spec in specs)
+
+
+def _spec_text(spec: VariantSpec) -> str:
+    parts = [spec.name, spec.format]
+    for f in fields(VariantSpec)[2:]:  # after name and format, each with its default
+        value = getattr(spec, f.name)
+        if value == f.default:
+            continue
+        parts.append(f"{f.name}={str(value).lower() if isinstance(value, bool) else value}")
+    return _PART_SEPARATOR.join(parts)
+
+
+def parse_specs_text(text: str) -> tuple[VariantSpec, ...]:
+    """A JSON list of spec objects, or the compact text form (`specs_text`)."""
+    if text.lstrip()[:1] in ("[", "{"):
+        return parse_specs(text)
+    items = [item.strip() for item in text.split(_SPEC_SEPARATOR)]
+    return parse_specs([_spec_object(item) for item in items if item])
+
+
+def _spec_object(item: str) -> dict[str, Any]:
+    """One `name:format[:field=value...]` as the object parse_spec validates."""
+    name, _, rest = item.partition(_PART_SEPARATOR)
+    fmt, _, rest = rest.partition(_PART_SEPARATOR)
+    name = name.strip()
+    raw: dict[str, Any] = {"name": name, "format": fmt.strip()}
+    for part in rest.split(_PART_SEPARATOR) if rest else ():
+        key, equals, value = (p.strip() for p in part.partition("="))
+        if not equals:
+            raise InvalidSpec(f"variant {name!r}: {part.strip()!r} is not field=value")
+        if key in raw:
+            raise InvalidSpec(f"variant {name!r}: {key} is given twice")
+        raw[key] = _value(key, value)
+    return raw
+
+
+def _value(key: str, text: str) -> Any:
+    """The text as the type the field takes; anything else stays text for parse_spec to name."""
+    if key in _INT_FIELDS and re.fullmatch(r"[0-9]{1,9}", text):
+        return int(text)
+    if key in _BOOL_FIELDS and text in ("true", "false"):
+        return text == "true"
+    return text
