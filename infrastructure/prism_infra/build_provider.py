@@ -21,7 +21,7 @@ from urllib.parse import quote
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
-from prism_infra.build_session import AwsIdentity, session
+from prism_infra.build_session import AwsIdentity, ClientFactory, aws_client
 
 #: Part of every image tag; bump it when the way images are built changes (replaces the build).
 PROVIDER_VERSION = "2"
@@ -41,9 +41,6 @@ INPUTS = (
 OUTPUTS = ("image_uri", "image_digest", "image_tag", "build_id")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _LOG_TAIL = 25
-
-#: (service, region, identity) -> a boto3 client for that service.
-ClientFactory = Callable[[str, str, AwsIdentity], Any]
 
 
 class BuildFailed(Exception):
@@ -83,10 +80,6 @@ def console_link(region: str, build_id: str) -> str:
         f"https://{region}.console.aws.amazon.com/codesuite/codebuild/projects/{project}"
         f"/build/{quote(build_id, safe='')}/log?region={region}"
     )
-
-
-def _boto3_client(service: str, region: str, identity: AwsIdentity) -> Any:
-    return session(identity, region).client(service)
 
 
 def _report(message: str) -> None:
@@ -175,7 +168,7 @@ class ImageBuildProvider(ResourceProvider):
         self.client = client
 
     def _client(self) -> ClientFactory:
-        return self.client or _boto3_client
+        return self.client or aws_client
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         request = BuildRequest.from_props(props)

@@ -1,17 +1,18 @@
-"""The AWS identity the image build runs as: the stack's own `aws:profile` and `aws:assumeRoles`.
+"""The AWS identity deploy-time providers run as: the stack's own `aws:profile` and
+`aws:assumeRoles`.
 
-The build resource's provider calls CodeBuild with boto3, outside the AWS provider, so without
-this it would use boto3's default credentials - another account or region than the rest of the
-stack whenever the stack config names a profile or a role. The region comes from the AWS
-provider itself (`aws.get_region`). Plain data only, and boto3 imported inside `session()`:
-the provider is pickled and re-imported by Pulumi (no work at import time).
+The image build (build_provider.py) and the reprocessing job (reprocess_job.py) call AWS with
+boto3, outside the AWS provider, so without this they would use boto3's default credentials -
+another account or region than the rest of the stack whenever the stack config names a profile
+or a role. `aws_client()` is the one factory both use. Plain data only, and boto3 imported inside
+`session()`: the providers are pickled and re-imported by Pulumi (no work at import time).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,3 +115,12 @@ def session(identity: AwsIdentity, region: str) -> Any:
             region_name=region,
         )
     return current
+
+
+#: (service, region, identity) -> a boto3 client; providers take one so tests can stub it.
+ClientFactory = Callable[[str, str, AwsIdentity], Any]
+
+
+def aws_client(service: str, region: str, identity: AwsIdentity) -> Any:
+    """A boto3 client for `service` as the stack's identity: what every provider uses."""
+    return session(identity, region).client(service)

@@ -20,6 +20,12 @@ from prism.core.errors import InvalidSpec
 from prism.core.limits import HEADROOM, Limits, max_pixels_for, peak_memory_mb
 from prism.core.setting_values import parse_colour, parse_widths
 from prism.core.specs import DEFAULT_SPECS, VariantSpec, parse_specs
+from prism_infra.build_session import (
+    UNFOLLOWED,
+    AwsIdentity,
+    BuildIdentityError,
+    identity_from_config,
+)
 from prism_infra.cdn.settings import CDN_KEYS, CdnSettings, parse_cdn
 
 AuthType = Literal["AWS_IAM", "NONE"]
@@ -36,6 +42,28 @@ MAX_SIGNING_KEYS = 2
 _API_KEY = re.compile(rf"[A-Za-z0-9._~+/=-]{{{MIN_API_KEY_LENGTH},256}}")
 #: Presigned upload forms live at most this long (seconds): a leaked form stays useful briefly.
 MAX_UPLOAD_URL_TTL = 3600
+#: Regions where CodeBuild has the ARM build host the image is built on (environment type
+#: ARM_CONTAINER, components/build_project.py). AWS's list, CodeBuild API Reference,
+#: `environmentType`: "The environment type ARM_CONTAINER is available only in regions US East
+#: (N. Virginia), US East (Ohio), US West (Oregon), EU (Ireland), Asia Pacific (Mumbai), Asia
+#: Pacific (Tokyo), Asia Pacific (Singapore), Asia Pacific (Sydney), EU (Frankfurt), and South
+#: America (São Paulo)." (https://docs.aws.amazon.com/codebuild/latest/APIReference/API_Fleet.html;
+#: the same text in botocore's codebuild model as locked). Elsewhere CreateProject fails
+#: during `up`, after a preview that passed.
+ARM_BUILD_REGIONS = frozenset(
+    {
+        "us-east-1",
+        "us-east-2",
+        "us-west-2",
+        "eu-west-1",
+        "ap-south-1",
+        "ap-northeast-1",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "eu-central-1",
+        "sa-east-1",
+    }
+)
 
 
 class ConfigError(pulumi.RunError):
@@ -299,13 +327,18 @@ def _check_memory(memory_mb: int, max_pixels: int) -> None:
 
 
 def parse_config(raw: Mapping[str, Any]) -> StackSettings:
-    """Validate `prism:*` values (keys without the `prism:` prefix) into settings."""
+    """Validate `prism:*` values (keys without the `prism:` prefix) into settings.
+
+    An empty value means unset, for every key: the function's settings follow the same rule
+    (`env_ignore_empty`), and Pulumi.prod.yaml spells out optional keys as "".
+    """
     unknown = sorted(set(raw) - set(KEYS))
     if unknown:
         raise ConfigError(
             f"unknown setting(s) {', '.join('prism:' + k for k in unknown)}; "
             f"known: {', '.join(sorted(KEYS))}"
         )
+    raw = {key: value for key, value in raw.items() if value != ""}
     d = StackSettings()
     auth = _str(raw, "functionUrlAuth", d.function_url_auth)
     if auth not in ("AWS_IAM", "NONE"):
@@ -431,6 +464,37 @@ def _is_secret(full_key: str) -> bool:
     return runtime_config.is_config_secret(full_key) or (
         full_key in runtime_config.get_config_secret_keys_env()
     )
+
+
+def check_build_region(region: str) -> None:
+    """Refuse a Region where CodeBuild cannot build the arm64 image (ARM_BUILD_REGIONS)."""
+    if region not in ARM_BUILD_REGIONS:
+        raise ConfigError(
+            f"aws:region {region} has no CodeBuild ARM build host (ARM_CONTAINER), which builds "
+            f"the arm64 image; choose one of {', '.join(sorted(ARM_BUILD_REGIONS))}"
+        )
+
+
+def read_build_identity() -> AwsIdentity:
+    """The stack's AWS identity for the providers that call AWS at deploy time (the image
+    build, the reprocessing job): `aws:profile` / `aws:assumeRoles`, once `aws:region` is
+    known to have an ARM build host (the edge; call it inside the Pulumi program)."""
+    config = pulumi.Config("aws")
+    region = config.get("region")
+    if region:
+        check_build_region(region)
+    for key in UNFOLLOWED:
+        if config.get(key):
+            pulumi.log.warn(
+                f"aws:{key} is set, but the image build and the reprocessing job cannot use it "
+                "and run with the profile, assumed roles or default credentials instead; "
+                "prefer aws:profile"
+            )
+    raw = {key: config.get(key) for key in ("profile", "assumeRole", "assumeRoles")}
+    try:
+        return identity_from_config({k: v for k, v in raw.items() if v})
+    except BuildIdentityError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def read_config() -> StackSettings:

@@ -6,18 +6,22 @@ import, boto3 inside the methods, plain values only. Creating it records the fin
 starts nothing (a new stack has nothing to redo). When the fingerprint changes, the preview
 says a job will start and what it will cost, and the update starts it - after the worker
 function runs the new specs, which the component's dependency guarantees - with the same
-request `prism reprocess` makes. The job id is an output; follow it as the README says.
+request `prism reprocess` makes, as the stack's own AWS identity (`aws:profile`,
+`aws:assumeRoles`: build_session.py, the factory the image build uses too). The job id is an
+output; follow it as the README says.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
+
+from prism_infra.build_session import AwsIdentity, ClientFactory, aws_client
 
 INPUTS = (
     "fingerprint",
@@ -28,9 +32,10 @@ INPUTS = (
     "reports_bucket",
     "reports_prefix",
     "memory_mb",
+    # Last: the plain-string inputs above are INPUTS[:7] (diff checks they are known).
+    "aws_identity",
 )
 OUTPUTS = ("job_id",)
-ClientFactory = Callable[[str, str], Any]
 
 
 def _stack(props: dict[str, Any]) -> Any:
@@ -51,12 +56,6 @@ def _stack(props: dict[str, Any]) -> Any:
     return read_stack_outputs(json.dumps(outputs))
 
 
-def _boto3_client(service: str, region: str) -> Any:
-    import boto3  # here, not at import: Pulumi re-imports this module to run the provider
-
-    return boto3.client(service, region_name=region)
-
-
 def _report(message: str) -> None:
     try:
         pulumi.log.info(message)
@@ -70,14 +69,19 @@ def preview_message(props: dict[str, Any], client: ClientFactory) -> str:
     from prism.cli.reprocess import count_objects
 
     stack = _stack(props)
+    identity = AwsIdentity.from_props(props.get("aws_identity"))
     try:
-        objects = count_objects(client("cloudwatch", stack.region), stack)
-    except Exception:  # the estimate must never block a deploy
-        objects = None
+        objects = count_objects(client("cloudwatch", stack.region, identity), stack)
+        why = "S3's daily NumberOfObjects metric has no datapoint for the bucket yet"
+    except Exception as exc:  # the estimate must never block a deploy, but says why it fell back
+        objects, why = None, f"{type(exc).__name__}: {exc}"
     head = f"the variant specs changed ({props['fingerprint']}): `up` starts a reprocessing job"
     if objects is None:
         per_million = estimate(1_000_000, memory_mb=stack.memory_mb).total
-        return f"{head}; about ${per_million:,.0f} per million images remade"
+        return (
+            f"{head}; about ${per_million:,.0f} per million images remade "
+            f"(the originals could not be counted: {why})"
+        )
     cost = estimate(objects, memory_mb=stack.memory_mb)
     return f"{head} over ~{objects:,} originals, about ${cost.total:,.2f} if all are remade"
 
@@ -86,8 +90,9 @@ def start_job(props: dict[str, Any], client: ClientFactory, report: Callable[[st
     from prism.cli.batch_job import create_job_request, report_location
 
     stack = _stack(props)
+    identity = AwsIdentity.from_props(props.get("aws_identity"))
     request = create_job_request(stack, token=str(uuid.uuid4()), prune=False)
-    job_id = client("s3control", stack.region).create_job(**request)["JobId"]
+    job_id = client("s3control", stack.region, identity).create_job(**request)["JobId"]
     report(f"reprocessing job {job_id} started; report: {report_location(stack, job_id)}")
     return job_id
 
@@ -103,12 +108,12 @@ class ReprocessJobProvider(ResourceProvider):
         self.report = report
 
     def _client(self) -> ClientFactory:
-        return self.client or _boto3_client
+        return self.client or aws_client
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         # The first deploy only records what the images are made with.
         return CreateResult(
-            id_=str(props["fingerprint"]), outs={**{n: props[n] for n in INPUTS}, "job_id": ""}
+            id_=str(props["fingerprint"]), outs={**{n: props.get(n) for n in INPUTS}, "job_id": ""}
         )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -126,7 +131,7 @@ class ReprocessJobProvider(ResourceProvider):
         job_id = olds.get("job_id", "")
         if olds.get("fingerprint") != news.get("fingerprint"):
             job_id = start_job(news, self._client(), self.report or _report)
-        return UpdateResult(outs={**{n: news[n] for n in INPUTS}, "job_id": job_id})
+        return UpdateResult(outs={**{n: news.get(n) for n in INPUTS}, "job_id": job_id})
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         # A running job is left to finish: its work is the images', not the stack's.
@@ -143,6 +148,8 @@ class ReprocessJobArgs:
     reports_bucket: pulumi.Input[str]
     reports_prefix: pulumi.Input[str]
     memory_mb: pulumi.Input[int]
+    #: The stack's `aws:profile` and `aws:assumeRoles` (config.read_build_identity).
+    identity: AwsIdentity = field(default_factory=AwsIdentity)
 
 
 class ReprocessJob(pulumi.dynamic.Resource, module="prism", name="ReprocessJob"):
@@ -157,5 +164,6 @@ class ReprocessJob(pulumi.dynamic.Resource, module="prism", name="ReprocessJob")
         opts: pulumi.ResourceOptions | None = None,
         provider: ReprocessJobProvider | None = None,
     ) -> None:
-        props: dict[str, Any] = {n: getattr(args, n) for n in INPUTS} | {"job_id": None}
+        props: dict[str, Any] = {n: getattr(args, n) for n in INPUTS if n != "aws_identity"}
+        props |= {"aws_identity": args.identity.to_props(), "job_id": None}
         super().__init__(provider or ReprocessJobProvider(), name, props, opts)

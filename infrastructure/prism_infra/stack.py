@@ -16,12 +16,6 @@ import pulumi_aws as aws
 from prism_infra.alarms import AlarmsArgs
 from prism_infra.app_metrics import metrics_namespace
 from prism_infra.build_context import PROJECT_ROOT, build_context
-from prism_infra.build_session import (
-    UNFOLLOWED,
-    AwsIdentity,
-    BuildIdentityError,
-    identity_from_config,
-)
 from prism_infra.cdn.declare import declare_cdn
 from prism_infra.cdn.origin import SUFFIX as ORIGIN_SUFFIX
 from prism_infra.components.alarms import Alarms
@@ -33,28 +27,12 @@ from prism_infra.components.image import ContainerImage, ContainerImageArgs
 from prism_infra.components.key_secrets import ApiKeySecret, KeySecretArgs, SigningKeySecret
 from prism_infra.components.reprocessing import Reprocessing, ReprocessingArgs
 from prism_infra.components.upload_trigger import UploadTrigger, UploadTriggerArgs
-from prism_infra.config import ConfigError, StackSettings, read_config
+from prism_infra.config import StackSettings, read_build_identity, read_config
 from prism_infra.dashboard import dashboard_url
 from prism_infra.environment import check_environment, longest_environments
 from prism_infra.naming import base_name, bucket_prefix
 from prism_infra.policies import invoke_url_policy, to_json
 from prism_infra.tagging import tag_everything
-
-
-def read_build_identity() -> AwsIdentity:
-    """The stack's `aws:profile` / `aws:assumeRoles`, for the image build (the edge)."""
-    config = pulumi.Config("aws")
-    for key in UNFOLLOWED:
-        if config.get(key):
-            pulumi.log.warn(
-                f"aws:{key} is set, but the image build cannot use it and runs with the "
-                "profile, assumed roles or default credentials instead; prefer aws:profile"
-            )
-    raw = {key: config.get(key) for key in ("profile", "assumeRole", "assumeRoles")}
-    try:
-        return identity_from_config({k: v for k, v in raw.items() if v})
-    except BuildIdentityError as exc:
-        raise ConfigError(str(exc)) from None
 
 
 def config_warnings(settings: StackSettings) -> list[str]:
@@ -82,6 +60,7 @@ def build_stack(
 ) -> dict[str, pulumi.Output]:
     """Declare every resource and export the stack outputs; returns the outputs too."""
     settings = settings or read_config()
+    identity = read_build_identity()
     for warning in config_warnings(settings):
         pulumi.log.warn(warning)
     project, stack = pulumi.get_project(), pulumi.get_stack()
@@ -106,7 +85,7 @@ def build_stack(
             context_dir=Path(tempfile.gettempdir()) / "prism-build-context",
             region=region,
             log_retention_days=s.log_retention_days,
-            identity=read_build_identity(),
+            identity=identity,
         ),
     )
     # Originals and variants are user data: protected unless prism:protectData is false.
@@ -203,6 +182,7 @@ def build_stack(
             log_group_name=function.log_group.name,
             environment=function.environment,
             uploads=uploads.bucket,
+            identity=identity,
         ),
         # The worker runs the main function's image with its role: both settled first.
         opts=pulumi.ResourceOptions(depends_on=[image.build, function]),

@@ -127,7 +127,7 @@ def test_values_arriving_as_strings_are_converted() -> None:
         ({"functionUrlAuth": "NONE", "apiKeys": [KEY, KEY]}, "the same key twice"),
         ({"functionUrlAuth": "NONE", "apiKeys": [f"{KEY}{i:02}" for i in range(11)]}, "at most"),
         ({"uploadsPrefix": "uploads"}, "prism:uploadsPrefix must be a non-empty key prefix"),
-        ({"uploadsPrefix": ""}, "prism:uploadsPrefix"),
+        ({"uploadsPrefix": "/"}, "prism:uploadsPrefix"),
         ({"rejectedExpirationDays": 0}, "prism:rejectedExpirationDays must be between"),
         ({"background": "white"}, "prism:background"),
         ({"logLevel": "LOUD"}, "prism:logLevel must be one of"),

@@ -12,6 +12,7 @@ from infra_mocks import ACCOUNT, REGION
 from test_infra_reprocessing import run
 
 from prism.cli.batch_job import estimate
+from prism_infra.build_session import AwsIdentity
 from prism_infra.reprocess_job import INPUTS, ReprocessJobProvider
 
 FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:prism-prod-reprocess"
@@ -43,7 +44,7 @@ class Clients:
             self.stubs[service] = Stubber(client)
             self.stubs[service].activate()
 
-    def __call__(self, service: str, region: str) -> Any:
+    def __call__(self, service: str, region: str, identity: AwsIdentity) -> Any:
         assert region == REGION
         return self.clients[service]
 
@@ -80,6 +81,16 @@ def test_the_preview_never_fails_over_the_estimate(clients: Clients):
     said: list[str] = []
     assert ReprocessJobProvider(clients, said.append).diff("id", PROPS, CHANGED).changes
     assert "per million images remade" in said[0]
+    # ... and says why it fell back, rather than silently
+    assert "could not be counted: ClientError" in said[0]
+    assert "AccessDenied" in said[0]
+
+
+def test_the_preview_says_when_the_bucket_has_no_count_yet(clients: Clients):
+    clients.stubs["cloudwatch"].add_response("get_metric_statistics", {"Datapoints": []})
+    said: list[str] = []
+    ReprocessJobProvider(clients, said.append).diff("id", PROPS, CHANGED)
+    assert "could not be counted: S3's daily NumberOfObjects metric has no datapoint" in said[0]
 
 
 def test_the_update_starts_the_job_with_the_cli_request(clients: Clients):

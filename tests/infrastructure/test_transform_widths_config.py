@@ -21,12 +21,16 @@ def test_the_default_stack_is_valid_with_a_next_js_like_allowlist() -> None:
     assert s.transform_widths_mode == "up"
 
 
-@pytest.mark.parametrize("empty", ["", "[]"])
-def test_cdn_on_without_an_allowlist_is_refused_at_preview(empty: str) -> None:
+def test_cdn_on_without_an_allowlist_is_refused_at_preview() -> None:
     with pytest.raises(ConfigError, match="transformWidths"):
-        parse_config({"transformWidths": empty})
+        parse_config({"transformWidths": "[]"})
     # without the CDN the transform URL is not public: any width is allowed
-    assert parse_config({"transformWidths": empty, "cdn": "false"}).transform_widths == ()
+    assert parse_config({"transformWidths": "[]", "cdn": "false"}).transform_widths == ()
+
+
+def test_an_empty_value_is_unset_not_an_empty_list() -> None:
+    # issue 21: "" means unset for every stack key; no allowlist is spelt []
+    assert parse_config({"transformWidths": ""}).transform_widths == DEFAULT_TRANSFORM_WIDTHS
 
 
 def test_widths_parse_as_a_list_or_comma_text_and_bad_ones_are_refused() -> None:

@@ -24,6 +24,14 @@ from prism_infra.config import StackSettings
 #: Variables the upload function gets (the app reads them; prism.core.settings).
 DISTRIBUTION_ID_VAR = "PRISM_CDN_DISTRIBUTION_ID"
 URL_VAR = "PRISM_CDN_URL"
+#: Shown by every preview with the CDN on: CloudFront refuses a new account's first resources
+#: with AccessDenied "Your account must be verified before you can add new CloudFront
+#: resources" until AWS Support verifies it (a case; there is no self-service check).
+NEW_ACCOUNT_NOTE = (
+    "prism:cdn is on: a new AWS account may get 'Your account must be verified before you can "
+    "add new CloudFront resources' - open an AWS Support case, or deploy with prism:cdn false "
+    "meanwhile (README, Troubleshooting)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +59,7 @@ def declare_cdn(
     signing_version: pulumi.Input[str] | None = None,
     depends_on: tuple[pulumi.Resource, ...] = (),
 ) -> CdnParts:
+    pulumi.log.info(NEW_ACCOUNT_NOTE)
     origin = OriginFunction(
         "cdn-origin",
         OriginFunctionArgs(

@@ -92,17 +92,38 @@ def _int(raw: Mapping[str, Any], key: str, default: int, lo: int, hi: int) -> in
 
 
 def parse_cdn(raw: Mapping[str, Any]) -> CdnSettings:
-    """Validate the `prism:cdn*` keys of `raw` (other keys are ignored here)."""
+    """Validate the `prism:cdn*` keys of `raw` (other keys are ignored here).
+
+    With the CDN off, the other keys are still checked, and any that would change the CDN is
+    refused rather than ignored; one that only spells out its default (as Pulumi.prod.yaml
+    does, and so every stack copied from it) says nothing and is accepted.
+    """
     d = CdnSettings()
     enabled = _bool(raw, "cdn", d.enabled)
     if not enabled:
-        extra = sorted(k for k in raw if k in CDN_KEYS and k != "cdn")
+        chosen = _values(raw, d)
+        extra = [
+            key
+            for key, name in CDN_KEYS.items()
+            if key != "cdn" and key in raw and getattr(chosen, name) != getattr(d, name)
+        ]
         if extra:
             raise ValueError(
                 f"{', '.join('prism:' + k for k in extra)} only apply with prism:cdn true; "
                 "remove them or turn the CDN on"
             )
         return CdnSettings(enabled=False)
+    chosen = _values(raw, d)
+    if bool(chosen.domain) != bool(chosen.certificate_arn):
+        raise ValueError(
+            "prism:cdnDomain and prism:cdnCertificateArn go together: a custom domain needs "
+            "an ACM certificate (us-east-1) that covers it, and a certificate needs a domain"
+        )
+    return chosen
+
+
+def _values(raw: Mapping[str, Any], d: CdnSettings) -> CdnSettings:
+    """Each `prism:cdn*` value checked on its own (pairs are checked by the caller)."""
     domain = _str(raw, "cdnDomain", d.domain).lower().rstrip(".")
     if domain and not _HOST.fullmatch(domain):
         raise ValueError(
@@ -114,11 +135,6 @@ def parse_cdn(raw: Mapping[str, Any]) -> CdnSettings:
             "prism:cdnCertificateArn must be an ACM certificate ARN in us-east-1 "
             "(CloudFront uses no other region), like "
             f"arn:aws:acm:us-east-1:123456789012:certificate/<uuid>; got {certificate!r}"
-        )
-    if bool(domain) != bool(certificate):
-        raise ValueError(
-            "prism:cdnDomain and prism:cdnCertificateArn go together: a custom domain needs "
-            "an ACM certificate (us-east-1) that covers it, and a certificate needs a domain"
         )
     price_class = _str(raw, "cdnPriceClass", d.price_class)
     if price_class not in PRICE_CLASSES:

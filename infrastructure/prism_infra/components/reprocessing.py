@@ -15,13 +15,14 @@ that is where Batch Operations reads each task's result.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from prism.core.fingerprint import spec_fingerprint
 from prism.core.setting_values import parse_colour
+from prism_infra.build_session import AwsIdentity
 from prism_infra.components.bucket import PrivateBucket, PrivateBucketArgs
 from prism_infra.config import StackSettings
 from prism_infra.naming import bucket_prefix
@@ -45,6 +46,8 @@ class ReprocessingArgs:
     uploads: aws.s3.Bucket
     #: Reports are deleted this many days after they are written.
     report_expiry_days: int = 30
+    #: Who starts the job at deploy time: the stack's aws:profile and aws:assumeRoles.
+    identity: AwsIdentity = field(default_factory=AwsIdentity)
 
 
 class Reprocessing(pulumi.ComponentResource):
@@ -120,6 +123,7 @@ class Reprocessing(pulumi.ComponentResource):
                     reports_bucket=self.reports.bucket.bucket,
                     reports_prefix=REPORTS_PREFIX,
                     memory_mb=s.memory_mb,
+                    identity=args.identity,
                 ),
                 # Only once the worker runs the new specs and the role may invoke it.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.worker, policy]),
