@@ -83,7 +83,9 @@ def test_prune_on_an_up_to_date_image_cleans_leftovers(data: Path):
     assert_manifest_complete(new)
 
 
-def test_up_to_date_image_is_one_get_and_one_head_and_no_decode(data: Path, monkeypatch):
+def test_up_to_date_image_is_a_read_of_the_manifest_and_heads_and_no_decode(
+    data: Path, monkeypatch
+):
     new = ingestor_for(data, NEW_SPECS)
     reprocess_upload(new, KEY)
 
@@ -91,12 +93,18 @@ def test_up_to_date_image_is_one_get_and_one_head_and_no_decode(data: Path, monk
         raise AssertionError("an up-to-date image must not be decoded")
 
     monkeypatch.setattr(pipeline, "make_variants", no_decoding)
+    # One HEAD per listed variant too: up to date means the files are there as listed.
+    variants = [("head", "processed", v["key"]) for v in manifest_of(new)["variants"]]
     spy = SpyStorage(new.storage)
     new.storage = spy
     image_id = image_id_for_upload("uploads/", KEY)
     outcome = reprocess_upload(new, KEY)
     assert (outcome.status, outcome.code) == ("up_to_date", "Succeeded")
-    assert spy.calls == [("get", "processed", manifest_key(image_id)), ("head", "uploads", KEY)]
+    assert spy.calls == [
+        ("get", "processed", manifest_key(image_id)),
+        ("head", "uploads", KEY),
+        *variants,
+    ]
 
 
 def test_same_specs_different_order_is_up_to_date(data: Path, monkeypatch):
