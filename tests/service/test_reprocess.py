@@ -12,6 +12,7 @@ from PIL import Image
 from prism.image import pipeline
 from prism.service.reprocess import reprocess_upload
 from prism.service.transforms import Answer, find_or_make
+from prism.storage.base import StorageError
 from prism.storage.layout import image_id_for_upload, manifest_key
 from tests.images import small_image
 from tests.reprocessing import NEW_SPECS, OLD_SPECS, SpyStorage, ingestor_for
@@ -235,3 +236,27 @@ def test_a_key_storage_can_never_hold_is_a_permanent_failure(tmp_path: Path):
     outcome = reprocess_upload(new, "uploads/" + "a" * 300 + ".jpg")
     assert (outcome.status, outcome.code) == ("unstorable", "PermanentFailure")
     assert "too long" in outcome.message
+
+
+class FailingTransformDeletes(SpyStorage):
+    """Storage that cannot delete stored transforms (a throttled DeleteObjects), once."""
+
+    def delete(self, bucket, keys):
+        keys = list(keys)
+        if any("/t/" in k for k in keys):
+            raise StorageError("injected failure deleting transforms", transient=True)
+        return self.inner.delete(bucket, keys)
+
+
+def test_a_failed_drop_of_transforms_is_retried_not_forgotten(tmp_path: Path):
+    white = ingestor_for(tmp_path, NEW_SPECS)
+    white.storage.put("uploads", TRANSPARENT_KEY, transparent_png(), "image/png")
+    white.handle_upload(TRANSPARENT_KEY)
+    stored, _ = jpeg_transform(white, TRANSPARENT_KEY)
+    black = ingestor_for(tmp_path, NEW_SPECS, **BLACK)
+    real = black.storage
+    black.storage = FailingTransformDeletes(real)
+    assert reprocess_upload(black, TRANSPARENT_KEY).code == "TemporaryFailure"
+    black.storage = real  # Batch Operations retries the task
+    assert reprocess_upload(black, TRANSPARENT_KEY).status == "reprocessed"
+    assert real.head("processed", stored.key) is None

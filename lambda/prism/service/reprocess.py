@@ -13,7 +13,8 @@ is written. So a manifest never lists a variant that is missing.
 
 Stored transforms (`<id>/t/...`) are rendered with the background and pipeline version that
 the fingerprint covers, so a remade image's transforms are out of date too: they are deleted
-once the new manifest is written, and rendered again on the next request.
+before it is remade (with `prune`, after its new manifest, as everything it does not list),
+and rendered again on the next request.
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ def _reprocess(ingestor: Ingestor, key: str, prune: bool) -> TaskOutcome:
     data = storage.get("uploads", key)
     if data is None:
         return TaskOutcome(key, "missing", image_id, "the original is gone")
+    if not prune:  # prune removes whatever the new manifest does not list, transforms too
+        _drop_transforms(storage, image_id)
     outcome = ingestor.remake(image_id, source, data, prune=prune)
     if outcome.status == "rejected":
         error = outcome.error
@@ -114,8 +117,6 @@ def _reprocess(ingestor: Ingestor, key: str, prune: bool) -> TaskOutcome:
         return TaskOutcome(key, "rejected", image_id, reason)
     if outcome.status == "missing":
         return TaskOutcome(key, "missing", image_id, "the original was deleted meanwhile")
-    if not prune:  # prune already removed everything the new manifest does not list
-        _drop_transforms(storage, image_id)
     variants = ", ".join(v.name for v in getattr(outcome.record, "variants", ()))
     return TaskOutcome(key, "reprocessed", image_id, variants)
 
@@ -131,8 +132,9 @@ def _on_storage(storage: Storage, manifest: ManifestRecord) -> bool:
 
 def _drop_transforms(storage: Storage, image_id: str) -> None:
     """Delete the image's stored transforms, made with what the old fingerprint covered.
-    After the new manifest is written: a request meanwhile is answered the old result, and
-    one after renders anew. (Behind a CDN, copies already cached stay until they expire:
-    per-image invalidation does not scale to a backfill, as the README explains.)"""
+    Before the remake, not after its commit point: once the new manifest is written, a retry
+    finds the image up to date and would never drop them. A request meanwhile renders anew
+    with the serving process's settings. (Behind a CDN, copies already cached stay until they
+    expire: per-image invalidation does not scale to a backfill, as the README explains.)"""
     folder = f"{image_folder(image_id)}{TRANSFORM_FOLDER}/"
     storage.delete("processed", storage.list_keys("processed", folder))
