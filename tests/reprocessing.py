@@ -37,8 +37,10 @@ def settings_for(data: Path, specs: list[dict[str, Any]], **env: str) -> Setting
     return load_settings(base | env)
 
 
-def ingestor_for(data: Path, specs: list[dict[str, Any]], storage: Storage | None = None):
-    settings = settings_for(data, specs)
+def ingestor_for(
+    data: Path, specs: list[dict[str, Any]], storage: Storage | None = None, **env: str
+):
+    settings = settings_for(data, specs, **env)
     assert settings.data_dir is not None
     store = storage or LocalStorage(settings.data_dir, _names(settings))
     return Ingestor(store, settings, Telemetry())

@@ -154,3 +154,52 @@ def test_storage_gone_is_a_temporary_failure(monkeypatch):
     server.stop()
     reason = assert_shape(deliver(client, documented_event("uploads-x", KEY)), "TemporaryFailure")
     assert reason.startswith("failed ")
+
+
+def test_a_key_local_storage_cannot_hold_is_a_permanent_failure(client: TestClient):
+    """Retrying cannot make a 300-character file name fit: Batch Operations must not retry."""
+    event = documented_event("uploads", "uploads/" + "a" * 300 + ".jpg")
+    reason = assert_shape(deliver(client, event), "PermanentFailure")
+    assert reason.startswith("unstorable ")
+
+
+def repeated(schema: str, bucket: str, key: str, copies: int) -> dict[str, Any]:
+    """AWS's example of `schema`, its one task repeated `copies` times with distinct ids."""
+    event = json.loads((FIXTURES / f"request-{schema}.json").read_text())
+    (task,) = event["tasks"]
+    if schema == "1.0":
+        task["s3BucketArn"] = f"arn:aws:s3:::{bucket}"
+    else:
+        task["s3Bucket"] = bucket
+    task["s3Key"] = quote_plus(key, safe="/")
+    event["tasks"] = [task | {"taskId": f"task-{n}"} for n in range(copies)]
+    return event
+
+
+@pytest.mark.parametrize("schema", ["1.0", "2.0"])
+def test_one_object_repeated_in_a_document_is_worked_on_once(
+    client: TestClient, monkeypatch, schema: str
+):
+    """5,000 tasks for one key (a 1 MB document): one reprocess, and every task its result."""
+    from prism.service import batch_worker
+
+    calls = []
+    real = batch_worker.reprocess_upload
+
+    def counted(ingestor, key, *, prune=False):
+        calls.append(key)
+        return real(ingestor, key, prune=prune)
+
+    monkeypatch.setattr(batch_worker, "reprocess_upload", counted)
+    event = repeated(schema, "uploads", KEY, 5000)
+    event["tasks"].append(repeated(schema, "uploads", "uploads/other.jpg", 1)["tasks"][0])
+    event["tasks"][-1]["taskId"] = "task-other"
+    answer = deliver(client, event)
+    assert calls == [KEY, "uploads/other.jpg"]
+    results = answer["results"]
+    assert [r["taskId"] for r in results] == [t["taskId"] for t in event["tasks"]]
+    assert {(r["resultCode"], r["resultString"].split()[0]) for r in results[:-1]} == {
+        ("Succeeded", "reprocessed")
+    }
+    assert results[-1]["resultString"].startswith("missing ")
+    assert answer["invocationSchemaVersion"] == schema

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from prism.image import pipeline
 from prism.service.reprocess import reprocess_upload
+from prism.service.transforms import Answer, find_or_make
+from prism.storage.base import StorageError
 from prism.storage.layout import image_id_for_upload, manifest_key
 from tests.images import small_image
 from tests.reprocessing import NEW_SPECS, OLD_SPECS, SpyStorage, ingestor_for
@@ -83,7 +87,9 @@ def test_prune_on_an_up_to_date_image_cleans_leftovers(data: Path):
     assert_manifest_complete(new)
 
 
-def test_up_to_date_image_is_one_get_and_one_head_and_no_decode(data: Path, monkeypatch):
+def test_up_to_date_image_is_a_read_of_the_manifest_and_heads_and_no_decode(
+    data: Path, monkeypatch
+):
     new = ingestor_for(data, NEW_SPECS)
     reprocess_upload(new, KEY)
 
@@ -91,12 +97,18 @@ def test_up_to_date_image_is_one_get_and_one_head_and_no_decode(data: Path, monk
         raise AssertionError("an up-to-date image must not be decoded")
 
     monkeypatch.setattr(pipeline, "make_variants", no_decoding)
+    # One HEAD per listed variant too: up to date means the files are there as listed.
+    variants = [("head", "processed", v["key"]) for v in manifest_of(new)["variants"]]
     spy = SpyStorage(new.storage)
     new.storage = spy
     image_id = image_id_for_upload("uploads/", KEY)
     outcome = reprocess_upload(new, KEY)
     assert (outcome.status, outcome.code) == ("up_to_date", "Succeeded")
-    assert spy.calls == [("get", "processed", manifest_key(image_id)), ("head", "uploads", KEY)]
+    assert spy.calls == [
+        ("get", "processed", manifest_key(image_id)),
+        ("head", "uploads", KEY),
+        *variants,
+    ]
 
 
 def test_same_specs_different_order_is_up_to_date(data: Path, monkeypatch):
@@ -148,3 +160,103 @@ def test_a_failure_mid_write_leaves_the_old_manifest_complete(data: Path):
     new.storage = new.storage.inner
     assert reprocess_upload(new, KEY, prune=True).status == "reprocessed"
     assert_manifest_complete(new)
+
+
+# --- Stale transforms (issue 22, item 8) and a manifest that no longer matches its files -----
+
+TRANSPARENT_KEY = "uploads/logo.png"
+BLACK = {"PRISM_BACKGROUND": "#000000"}
+
+
+def transparent_png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", (40, 30), (0, 0, 0, 0)).save(out, "PNG")
+    return out.getvalue()
+
+
+def jpeg_transform(ingestor, key: str) -> tuple[Answer, tuple[int, int, int]]:
+    """A JPEG transform of the upload at `key`, and its top-left pixel: the background."""
+    image_id = image_id_for_upload("uploads/", key)
+    storage, settings = ingestor.storage, ingestor.settings
+    answer = find_or_make(storage, settings, (), image_id, "width=20&format=jpeg", None)
+    data = answer.data or storage.get("processed", answer.key)
+    return answer, Image.open(io.BytesIO(data)).convert("RGB").getpixel((0, 0))
+
+
+def near(pixel: tuple[int, int, int], colour: tuple[int, int, int]) -> bool:
+    return all(abs(a - b) <= 8 for a, b in zip(pixel, colour, strict=True))
+
+
+def test_a_background_change_drops_the_stored_transforms_of_a_remade_image(tmp_path: Path):
+    white = ingestor_for(tmp_path, NEW_SPECS)
+    white.storage.put("uploads", TRANSPARENT_KEY, transparent_png(), "image/png")
+    assert white.handle_upload(TRANSPARENT_KEY).status == "processed"
+    stored, pixel = jpeg_transform(white, TRANSPARENT_KEY)
+    assert stored.made
+    assert near(pixel, (255, 255, 255))
+
+    black = ingestor_for(tmp_path, NEW_SPECS, **BLACK)
+    assert black.fingerprint != white.fingerprint  # the background is part of it
+    outcome = reprocess_upload(black, TRANSPARENT_KEY)
+    assert outcome.status == "reprocessed"
+    assert black.storage.head("processed", stored.key) is None  # no stale result left
+    again, pixel = jpeg_transform(black, TRANSPARENT_KEY)
+    assert again.made
+    assert near(pixel, (0, 0, 0))
+    # An up-to-date image keeps the transforms it has: they are current.
+    assert reprocess_upload(black, TRANSPARENT_KEY).status == "up_to_date"
+    assert black.storage.head("processed", again.key) is not None
+
+
+def test_a_manifest_whose_variant_sizes_are_off_is_repaired_not_up_to_date(data: Path):
+    """A remake killed between overwriting a variant and writing the new manifest leaves the
+    old manifest over new files: the next run must not call that up to date."""
+    new = ingestor_for(data, NEW_SPECS)
+    assert reprocess_upload(new, KEY).status == "reprocessed"
+    listed = manifest_of(new)["variants"]
+    new.storage.put("processed", listed[0]["key"], b"x" * 7, listed[0]["content_type"])
+    repaired = reprocess_upload(new, KEY)
+    assert repaired.status == "reprocessed"
+    for variant in manifest_of(new)["variants"]:
+        assert new.storage.head("processed", variant["key"]).size == variant["bytes"], variant
+    assert reprocess_upload(new, KEY).status == "up_to_date"
+
+
+def test_a_listed_variant_gone_from_storage_is_remade(data: Path):
+    new = ingestor_for(data, NEW_SPECS)
+    reprocess_upload(new, KEY)
+    gone = manifest_of(new)["variants"][-1]["key"]
+    new.storage.delete("processed", [gone])
+    assert reprocess_upload(new, KEY).status == "reprocessed"
+    assert_manifest_complete(new)
+
+
+def test_a_key_storage_can_never_hold_is_a_permanent_failure(tmp_path: Path):
+    new = ingestor_for(tmp_path, NEW_SPECS)
+    outcome = reprocess_upload(new, "uploads/" + "a" * 300 + ".jpg")
+    assert (outcome.status, outcome.code) == ("unstorable", "PermanentFailure")
+    assert "too long" in outcome.message
+
+
+class FailingTransformDeletes(SpyStorage):
+    """Storage that cannot delete stored transforms (a throttled DeleteObjects), once."""
+
+    def delete(self, bucket, keys):
+        keys = list(keys)
+        if any("/t/" in k for k in keys):
+            raise StorageError("injected failure deleting transforms", transient=True)
+        return self.inner.delete(bucket, keys)
+
+
+def test_a_failed_drop_of_transforms_is_retried_not_forgotten(tmp_path: Path):
+    white = ingestor_for(tmp_path, NEW_SPECS)
+    white.storage.put("uploads", TRANSPARENT_KEY, transparent_png(), "image/png")
+    white.handle_upload(TRANSPARENT_KEY)
+    stored, _ = jpeg_transform(white, TRANSPARENT_KEY)
+    black = ingestor_for(tmp_path, NEW_SPECS, **BLACK)
+    real = black.storage
+    black.storage = FailingTransformDeletes(real)
+    assert reprocess_upload(black, TRANSPARENT_KEY).code == "TemporaryFailure"
+    black.storage = real  # Batch Operations retries the task
+    assert reprocess_upload(black, TRANSPARENT_KEY).status == "reprocessed"
+    assert real.head("processed", stored.key) is None

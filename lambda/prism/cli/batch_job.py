@@ -36,8 +36,9 @@ SECONDS_PER_IMAGE = 1.65
 BENCHMARK_MEMORY_MB = 3538
 #: The stack's default (prism:memorySize), for outputs that do not say.
 DEFAULT_MEMORY_MB = 3008
-#: A remade image: one PUT per variant plus the manifest, one LIST (cleanup); an up-to-date
-#: one is a GET and a HEAD. Five variants is the default spec list.
+#: A remade image: one PUT per variant plus the manifest, one LIST (cleanup: its stale
+#: transforms, or with --prune everything unlisted); an up-to-date one is a GET and a HEAD of
+#: the original and of each variant. Five variants is the default spec list.
 PUTS_PER_IMAGE = 5 + 1 + 1
 GETS_PER_IMAGE = 4
 

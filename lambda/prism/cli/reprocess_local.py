@@ -3,6 +3,13 @@
 Every original under the uploads prefix goes through the same per-object step the function
 runs for a Batch Operations task (`prism.service.reprocess`), in a pool of processes (image
 work is CPU-bound), with a `rich` progress bar. A second run finds everything up to date.
+
+Workers die with this command: each watches for its parent to go (its parent pid changes when
+the parent dies, as the orphan is re-parented) and exits, so a killed `prism reprocess` does
+not leave processes remaking images behind it. (Not PR_SET_PDEATHSIG: it fires when the
+*thread* that started the worker ends, and the pool may start workers from its manager
+thread; and it is Linux-only.) A run also starts by removing the temporary files that writes
+killed part-way left in the buckets.
 """
 
 from __future__ import annotations
@@ -10,6 +17,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -24,7 +33,11 @@ from prism.storage.local import LocalStorage
 
 _worker: Ingestor | None = None  # one per pool process, built by _start_worker
 #: Outcomes listed one by one at the end; the rest are counted.
-_LISTED = ("rejected", "failed", "outside")
+_LISTED = ("rejected", "failed", "outside", "unstorable")
+#: Outcomes that make the exit status 1.
+_FAILED = ("failed", "unstorable")
+#: How often a worker checks that its parent is still there.
+PARENT_POLL_S = 0.2
 
 
 def run_local(data: Path, *, prune: bool, workers: int, dry_run: bool) -> int:
@@ -44,7 +57,12 @@ def run_local(data: Path, *, prune: bool, workers: int, dry_run: bool) -> int:
         return _fail(str(exc))
     print(f"{len(keys)} originals under {data}; specs {ingestor.fingerprint}")
     print(f"prune: {'yes' if prune else 'no'}")
-    if dry_run or not keys:
+    if dry_run:
+        return 0
+    assert isinstance(ingestor.storage, LocalStorage)  # _ingestor builds one
+    if removed := ingestor.storage.remove_stale_temp_files():
+        print(f"removed {removed} temporary files left by interrupted writes")
+    if not keys:
         return 0
 
     from rich.console import Console
@@ -61,7 +79,7 @@ def run_local(data: Path, *, prune: bool, workers: int, dry_run: bool) -> int:
     for outcome in outcomes:
         if outcome.status in _LISTED:
             print(f"  {outcome.key}: {outcome.message}")
-    return 1 if counts["failed"] else 0
+    return 1 if any(counts[status] for status in _FAILED) else 0
 
 
 def _outcomes(
@@ -78,7 +96,7 @@ def _outcomes(
         max_workers=min(workers, len(keys)),
         mp_context=context,
         initializer=_start_worker,
-        initargs=(settings,),
+        initargs=(settings, os.getpid()),
     ) as pool:
         yield from pool.map(_reprocess_key, keys, [prune] * len(keys), chunksize=4)
 
@@ -106,9 +124,26 @@ class _Quiet(Telemetry):
         return None
 
 
-def _start_worker(settings: Settings) -> None:
+def _start_worker(settings: Settings, parent: int) -> None:
     global _worker
+    # Before any work: a parent killed while this worker started must not get it going.
+    _exit_with(parent)
     _worker = _ingestor(settings)
+
+
+def _exit_with(parent: int) -> None:
+    """End this process as soon as `parent` is no longer its parent (it died: the orphan is
+    re-parented to init or a subreaper). A write cut short by the exit is as safe as a kill:
+    the old manifest stays until the new one is complete, and the next run repairs it."""
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _reprocess_key(key: str, prune: bool) -> TaskOutcome:

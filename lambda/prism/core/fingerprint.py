@@ -7,6 +7,9 @@ It changes exactly when output would change:
 - the background colour flattens transparency into JPEG, so it is part of the output;
 - PIPELINE_VERSION is bumped by hand when a change to the pipeline changes output bytes
   (an encoder setting, a resampling filter, colour handling). Refactors leave it alone.
+Stored transforms are rendered with the same background and pipeline, so an image remade for
+a new fingerprint also has its transforms deleted (`prism.service.reprocess`); a change of the
+specs alone drops them too, which costs a render on the next request and is never stale.
 Pure function of its inputs; stdlib only.
 """
 

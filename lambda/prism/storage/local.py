@@ -4,7 +4,9 @@ Any S3 key is accepted. Each `/`-separated segment is percent-encoded into a fil
 (`..`, leading dots and empty segments included), so no key can escape its bucket folder.
 Writes go to a temporary file in the same folder, are fsynced, then `os.replace`d into place:
 a crash leaves the old object or the new one, never half of one. Temporary files start with a
-dot, which an encoded name never does, so listings skip them.
+dot, which an encoded name never does, so listings skip them. A writer killed mid-write leaves
+its temporary file behind; the name carries the writer's pid, so `remove_stale_temp_files`
+(run when a command starts) can tell them from the files of a write still going on.
 
 Uploads use an HMAC-signed policy, the local stand-in for an S3 presigned POST.
 """
@@ -52,6 +54,11 @@ _TRANSIENT_ERRNOS = frozenset(
     }
 )
 _MAX_NAME = 255
+#: `.tmp-<pid>-<random>`: the pid of the writing process, for `remove_stale_temp_files`.
+_TEMP_PREFIX = ".tmp-"
+#: Past this age a temporary file is stale whatever its pid says (a reused pid, a writer in
+#: another pid namespace sharing the folder); a real write takes well under a second.
+TEMP_MAX_AGE_S = 3600.0
 
 
 class UploadDenied(Exception):
@@ -96,6 +103,29 @@ def _failure(action: str, key: str, exc: OSError) -> StorageError:
     )
 
 
+def _stale_temp(path: Path, name: str, now: float) -> bool:
+    try:
+        age = now - path.stat().st_mtime
+    except FileNotFoundError:
+        return False  # renamed into place meanwhile
+    if age > TEMP_MAX_AGE_S:
+        return True
+    pid = name[len(_TEMP_PREFIX) :].partition("-")[0]
+    return pid.isdigit() and not _alive(int(pid))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
+
+
 def decode_path(relative: Path) -> str:
     return "/".join("" if part == "%" else unquote(part) for part in relative.parts)
 
@@ -124,7 +154,7 @@ class LocalStorage:
         path = self._path(bucket, key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{_TEMP_PREFIX}{os.getpid()}-")
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
@@ -183,6 +213,24 @@ class LocalStorage:
                 if key.startswith(prefix):
                     keys.append(key)
         return sorted(keys)
+
+    def remove_stale_temp_files(self, *, now: float | None = None) -> int:
+        """Delete the temporary files that writers killed mid-write left in the buckets: those
+        of a process that no longer runs, and any older than TEMP_MAX_AGE_S. Returns how many
+        went. Files of a live writer (a `prism serve` on the same folder) are left alone."""
+        now = time.time() if now is None else now
+        removed = 0
+        for bucket in BUCKETS:
+            for dirpath, _dirnames, filenames in os.walk(self.root / self._names[bucket]):
+                for name in filenames:
+                    path = Path(dirpath, name)
+                    if name.startswith(_TEMP_PREFIX) and _stale_temp(path, name, now):
+                        try:
+                            path.unlink(missing_ok=True)
+                        except OSError:
+                            continue  # not ours to remove (permissions): harmless, skip it
+                        removed += 1
+        return removed
 
     def list_page(
         self,
