@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))  # run as a script: infra_mocks beside it
 
-from infra_mocks import REPO_ROOT, Registered, Stack, run_stack  # noqa: E402
+from infra_mocks import REPO_ROOT, Registered, Stack, run_stack
 
-from prism_infra.config import parse_config  # noqa: E402
+from prism_infra.config import parse_config
 
 PAGE = REPO_ROOT / "docs" / "resources.md"
 
