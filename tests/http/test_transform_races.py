@@ -252,6 +252,29 @@ def test_transforms_over_the_memory_budget_wait_then_get_503(
     assert released[-1] == 2
 
 
+def test_a_flood_waits_for_a_render_slot_no_longer_than_for_memory(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prism.http.dependencies import RENDER_THREADS
+
+    services = site.client.app.state.services
+    monkeypatch.setattr(services.transforms, "wait", 0.2)
+    gate, started, _ = gate_renders(monkeypatch)
+    count = RENDER_THREADS + 2
+    answers, threads = in_threads(count, lambda i: site.transform(f"width={40 + i}"))
+    # The memory fits them all; the slots do not: the last two are refused after 0.2 s.
+    for _ in range(int(GATE_S * 10)):
+        if sum(a is not None for a in answers) == 2:
+            break
+        gate.wait(0.1)
+    gate.set()
+    for t in threads:
+        t.join(GATE_S)
+    statuses = sorted(a.status_code for a in answers if a is not None)
+    assert statuses == [200] * RENDER_THREADS + [503, 503]
+    assert len(started) == RENDER_THREADS
+
+
 # Item 5: renders do not starve the API; a client gone is not rendered for.
 
 

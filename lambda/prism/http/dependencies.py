@@ -45,7 +45,9 @@ class Services:
     transforms: Transforms
     #: Behind the CDN: forgets deleted images at the edge (a no-op without one).
     edge_cache: EdgeCache = field(default_factory=NoEdgeCache)
-    #: The threads renders run on (see RENDER_THREADS).
+    #: Who may render now (see RENDER_THREADS), waited for up to the transforms' admission
+    #: wait; and the threads they run on, as many, so taking one never waits.
+    render_slots: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(RENDER_THREADS))
     render_threads: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(RENDER_THREADS))
 
 

@@ -183,15 +183,24 @@ class Transforms:
         content_type = _known_type(resolved.transform)
         return Answer(resolved, stored.etag, content_type, stored.size, None, made=False)
 
+    def in_flight(self, key: str) -> bool:
+        """Whether a render of `key` is under way (its result is worth waiting for)."""
+        return key in self._flights
+
     def exists(self, image_id: str) -> bool:
         """Whether the image is processed or pending (what a transform may be made of)."""
         return lookup(self.storage, self.settings, image_id).state in ("processed", "pending")
 
     def make(
-        self, image_id: str, resolved: Resolved, wanted: Callable[[], bool] = lambda: True
+        self,
+        image_id: str,
+        resolved: Resolved,
+        wanted: Callable[[], bool] = lambda: True,
+        wait: float | None = None,
     ) -> Answer:
         """Render, store and answer the result; one render per key at a time. `wanted` is
-        asked just before rendering: False (the client has gone) raises Abandoned."""
+        asked just before rendering: False (the client has gone) raises Abandoned. `wait`:
+        what is left of the time allowed for memory (default: all of `self.wait`)."""
         while True:
             with self._lock:
                 flight = self._flights.get(resolved.key)
@@ -199,7 +208,7 @@ class Transforms:
                 if flight is None:
                     flight = self._flights[resolved.key] = _Flight()
             if leading:
-                return self._lead(flight, image_id, resolved, wanted)
+                return self._lead(flight, image_id, resolved, wanted, wait)
             flight.done.wait()
             # Its own client's departure is no answer for this one: then it renders itself.
             if flight.error is not None and not isinstance(flight.error, Abandoned):
@@ -210,11 +219,17 @@ class Transforms:
             # Stored and removed again since (a DELETE): go round, and find out why.
 
     def _lead(
-        self, flight: _Flight, image_id: str, resolved: Resolved, wanted: Callable[[], bool]
+        self,
+        flight: _Flight,
+        image_id: str,
+        resolved: Resolved,
+        wanted: Callable[[], bool],
+        wait: float | None,
     ) -> Answer:
         try:
             # A render that ended between this request's miss and its flight stored it.
-            return self.find(image_id, resolved) or self._render(image_id, resolved, wanted)
+            found = self.find(image_id, resolved)
+            return found or self._render(image_id, resolved, wanted, wait)
         except Exception as e:
             flight.error = e  # the same answer for the requests that waited
             raise
@@ -228,13 +243,16 @@ class Transforms:
                 # the budget's own release, in whichever arenas their threads used.
                 release_free_memory()
 
-    def _render(self, image_id: str, resolved: Resolved, wanted: Callable[[], bool]) -> Answer:
+    def _render(
+        self, image_id: str, resolved: Resolved, wanted: Callable[[], bool], wait: float | None
+    ) -> Answer:
         from prism.image.header import declared_pixels  # Pillow: on the first render only
 
         if not wanted():
             raise Abandoned
         original = _original(self.storage, self.settings, image_id)
-        with self.budget.hold(declared_pixels(original, self.settings.limits), self.wait):
+        pixels = declared_pixels(original, self.settings.limits)
+        with self.budget.hold(pixels, self.wait if wait is None else max(0.0, wait)):
             if not wanted():  # gone while waiting for memory
                 raise Abandoned
             data, content_type = render(original, resolved.transform, self.settings)

@@ -29,6 +29,7 @@ from prism.http.problems import (
     rejection_problem,
     signing_keys_unavailable,
 )
+from prism.service.admission import Overloaded
 from prism.service.transforms import (
     CACHE_CONTROL,
     Abandoned,
@@ -47,6 +48,8 @@ CODES = {400: "invalid_transform", 403: "invalid_signature", 404: "not_found"}
 #: Answered to a client that hung up before its render (nginx's "client closed request"):
 #: nobody receives it; the access log says what happened.
 CLIENT_GONE = 499
+#: How often a request waiting for another's render of the same result looks again.
+FLIGHT_POLL_S = 0.05
 
 _Q = ", ".join(f"{f} {q}" for f, q in DEFAULT_QUALITY.items() if f != "legacy")
 _PARAMETERS: list[dict[str, Any]] = [
@@ -194,9 +197,29 @@ async def made(request: Request, svc: Services, image_id: str, resolved: Resolve
     def wanted() -> bool:  # on a render thread: asks the event loop
         return not anyio.from_thread.run(request.is_disconnected)
 
-    return await anyio.to_thread.run_sync(
-        svc.transforms.make, image_id, resolved, wanted, limiter=svc.render_threads
-    )
+    # The same result being rendered: wait for it off any thread, then read it (a herd
+    # takes no render slot). make() is the single flight all the same, should this miss.
+    polled = False
+    while svc.transforms.in_flight(resolved.key):
+        polled = True
+        await anyio.sleep(FLIGHT_POLL_S)
+    if polled and (found := await run_in_threadpool(svc.transforms.find, image_id, resolved)):
+        return found
+    # One wait in all, for a render slot and then for memory: a flood queues here, bounded
+    # like an upload's, instead of for as long as the renders before it take.
+    wait = svc.transforms.wait
+    started = time.monotonic()
+    with anyio.move_on_after(wait) as waited:
+        await svc.render_slots.acquire()
+    if waited.cancelled_caught:
+        raise Overloaded.after(wait)
+    try:
+        left = wait - (time.monotonic() - started)
+        return await anyio.to_thread.run_sync(
+            svc.transforms.make, image_id, resolved, wanted, left, limiter=svc.render_threads
+        )
+    finally:
+        svc.render_slots.release()
 
 
 def transform_problem(e: Exception) -> Exception:
