@@ -40,7 +40,10 @@ def upload(base: str) -> str:
 
 
 def get(url: str) -> int:
-    return httpx.get(url, timeout=300).status_code
+    response = httpx.get(url, timeout=300)
+    if response.status_code == 503:  # refused after its wait: told when to come back
+        assert int(response.headers["retry-after"]) >= 1
+    return response.status_code
 
 
 def test_a_herd_of_identical_first_requests(tmp_path: Path) -> None:
