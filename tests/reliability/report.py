@@ -260,6 +260,47 @@ def round_two() -> str:
     return table(["case", "after the fix", "before"], rows) + f"\n\nMeasured: {stamp}."
 
 
+def round_three() -> str:
+    """Issue 22's transform herd and flood (test_transform_flood.py, slow) after the fix,
+    beside what the attack measured before (on its own images, not this 24 MP PNG)."""
+    rows = []
+    herd = load("transform_herd")
+    if herd:
+        rows.append(
+            [
+                f"{herd['requests']} identical first requests, {herd['pixels'] / 1e6:.0f} MP "
+                "RGBA PNG",
+                f"{herd['renders']} render; peak RSS {herd['peak_rss_mb']} MB (before "
+                f"{herd['rss_before_mb']} MB, idle after {herd['idle_rss_mb']} MB); "
+                f"{counts(_tally(herd))}",
+                "about 21 renders, 25 CPU-s, 2.4 GB peak; 5.1 GB held when idle",
+            ]
+        )
+    flood = load("transform_flood")
+    if flood:
+        rows.append(
+            [
+                f"manifest read during {flood['transforms']} distinct transforms "
+                f"({flood['pixels'] / 1e6:.0f} MP)",
+                f"p50 {flood['manifest_p50_ms']} ms, max {flood['manifest_max_ms']} ms over "
+                f"{flood['manifest_reads']} reads; peak RSS {flood['peak_rss_mb']} MB; "
+                f"{counts(_tally(flood))}",
+                "12.4 s; 6.3 GB for 30 distinct 50 MP renders",
+            ]
+        )
+    if not rows:
+        return ""
+    stamp = ", ".join(
+        f"{n} {d['measured_at']}" for n in ("transform_herd", "transform_flood") if (d := load(n))
+    )
+    note = (
+        "The before column is the attack's (issue 22), on its own images. One render at a "
+        "time fits the default 2048 MB for this image; the flood's 503s waited 10 s (a render "
+        "slot, then memory) and carry `Retry-After`."
+    )
+    return table(["case", "after the fix", "before"], rows) + f"\n\n{note} Measured: {stamp}."
+
+
 def _tally(found: dict[str, Any]) -> dict[str, int]:
     statuses = found.get("statuses", [])
     return {str(s): statuses.count(s) for s in sorted(set(statuses))}
@@ -276,6 +317,7 @@ def render() -> str:
             "### Storage faults\n\n" + faults(),
             "### Crashes and event order\n\n" + crash_and_order(),
             "### Round 2: deletes, poison events, frames, bounded serve\n\n" + round_two(),
+            "### Third round: transforms under a herd and a flood\n\n" + round_three(),
             END,
         ]
     )

@@ -25,7 +25,9 @@ class Counting(LocalStorage):
         return super().get(bucket, key)
 
 
-def test_a_pending_upload_is_read_once_and_never_hashed(tmp_path):
+def test_a_pending_upload_is_read_once_and_checked_only_after_the_render(tmp_path):
+    """Read once, never hashed first; one HEAD after the result is stored, which is how a
+    pending image deleted meanwhile is told apart (issue 22 item 2)."""
     settings = load_settings({"PRISM_STORAGE": "local", "PRISM_DATA_DIR": str(tmp_path)})
     storage = Counting(tmp_path)
     image_id = new_image_id()
@@ -35,8 +37,10 @@ def test_a_pending_upload_is_read_once_and_never_hashed(tmp_path):
     answer = find_or_make(storage, settings, (), image_id, "width=100&format=webp", None)
     assert answer.made
     assert answer.size > 0
-    assert ("head", "uploads") not in storage.calls
-    assert storage.calls.count(("get", "uploads")) == 1
+    # Local storage's HEAD is a read (counted as a get too): one read besides it.
+    assert storage.calls.count(("head", "uploads")) == 1
+    assert storage.calls.count(("get", "uploads")) == 2
+    assert storage.calls.index(("get", "uploads")) < storage.calls.index(("head", "uploads"))
 
 
 def test_an_unknown_id_is_404(tmp_path):

@@ -32,6 +32,7 @@ from prism.http.routers import (
 )
 from prism.http.signing_keys import signing_keys
 from prism.service.processing import Ingestor
+from prism.service.transforms import Transforms
 from prism.storage.base import Storage
 from prism.storage.edge_cache import open_edge_cache
 from prism.storage.local import LocalStorage
@@ -63,14 +64,17 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
         docs_url=None,
         redoc_url=None,
     )
+    ingestor = Ingestor(storage, settings, telemetry)
     app.state.services = Services(
         settings,
         storage,
         telemetry,
-        Ingestor(storage, settings, telemetry),
+        ingestor,
         keys,
         local,
         signing_keys(settings),
+        # Transforms are admitted by the very budget uploads are: one memory, one model.
+        Transforms(storage, settings, ingestor.budget),
         open_edge_cache(settings.cdn_distribution_id),
     )
     # The two parts tests and workers reach for, by their plain names.

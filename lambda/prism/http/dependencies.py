@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from anyio import CapacityLimiter
 from fastapi import Request
 
 from prism.core.settings import Settings
@@ -17,10 +18,16 @@ from prism.http.api_keys import HEADER, ApiKeyError, KeyStore
 from prism.http.problems import ProblemError
 from prism.http.signing_keys import SigningKeys
 from prism.service.processing import Ingestor
+from prism.service.transforms import Transforms
 from prism.storage.base import Bucket, Storage
 from prism.storage.edge_cache import EdgeCache, NoEdgeCache
 
 logger = logging.getLogger("prism.http.api_keys")
+
+#: Transforms render on threads of their own, this many at most, so a flood of them never
+#: holds the 40 threads anyio lends every sync route (a manifest read would queue behind
+#: them). The memory budget decides how many of these render at once; more would only wait.
+RENDER_THREADS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +41,14 @@ class Services:
     keys: KeyStore | None  # None: no key needed (an AWS_IAM or local URL)
     local: bool  # buckets on disk (prism serve): no Lambda Web Adapter in front
     signing: SigningKeys  # transform URL signatures (off unless keys are configured)
+    #: Transforms in flight (one render per key) and their share of the ingestor's budget.
+    transforms: Transforms
     #: Behind the CDN: forgets deleted images at the edge (a no-op without one).
     edge_cache: EdgeCache = field(default_factory=NoEdgeCache)
+    #: Who may render now (see RENDER_THREADS), waited for up to the transforms' admission
+    #: wait; and the threads they run on, as many, so taking one never waits.
+    render_slots: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(RENDER_THREADS))
+    render_threads: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(RENDER_THREADS))
 
 
 def open_storage(settings: Settings) -> Storage:

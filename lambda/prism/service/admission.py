@@ -25,6 +25,11 @@ class Overloaded(Exception):
         super().__init__(f"busy with other images; try again in {retry_after} s")
         self.retry_after = retry_after
 
+    @classmethod
+    def after(cls, wait: float | None) -> Overloaded:
+        """Refused after waiting `wait` seconds: asked to come back in a fraction of that."""
+        return cls(retry_after=max(1, round(wait or 1) // 6))
+
 
 def image_cost_mb(pixels: int) -> float:
     return pixels * PEAK_BYTES_PER_PIXEL / 2**20
@@ -46,7 +51,7 @@ class MemoryBudget:
             while self._running and self._used_mb + cost > self.total_mb:
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
-                    raise Overloaded(retry_after=max(1, round(wait or 1) // 6))
+                    raise Overloaded.after(wait)
                 self._cond.wait(left)
             self._used_mb += cost
             self._running += 1

@@ -7,21 +7,37 @@
                        decode, colour, orientation, metadata stripping and flattening
     store, answer      under the canonical key, with its type and an immutable Cache-Control
 
-Concurrent first requests may both render; the encoders are deterministic and a PUT is
-atomic, so the stored object is whole and the same either way.
+One `Transforms` per process holds what concurrent requests share:
+- single flight: one render per storage key at a time; the others wait for it, then read the
+  stored result (or share its error) instead of rendering the same thing again;
+- admission: a render holds its image's modelled memory in the budget uploads use
+  (service/admission.py), waiting for room, then Overloaded (503 with Retry-After); the
+  budget gives freed memory back to the OS after each image, and the last render of a burst
+  does once more after its buffers are gone.
+
+Deleted and rejected images serve nothing. A DELETE (or a rejection's cleanup) removes the
+original or writes its record first and lists the image folder after, so a result stored
+before it is checked is deleted by it, and one stored after it is caught by the check: the
+result is stored, then the image is looked up again, and the result removed if it is gone.
+A stored result is answered only while the image's manifest exists (one small HEAD), or
+while it is still pending.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
+from prism.core.memory import release_free_memory
 from prism.core.settings import Settings
 from prism.core.specs import FORMATS, VariantSpec
 from prism.image.geometry import plan
 from prism.image.sniff import sniff
-from prism.service.catalog import read_original
+from prism.service.admission import MemoryBudget
+from prism.service.catalog import Lookup, lookup, read_original
 from prism.storage.base import Storage
+from prism.storage.layout import manifest_key
 from prism.storage.records import RejectionRecord
 from prism.transforms.negotiate import output_format
 from prism.transforms.params import (
@@ -47,6 +63,13 @@ _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 #: 0.0005-0.0045, while decode + resize take a half to a third of the time at the presets' 2.
 DRAFT_MARGIN = 1.0
 _SNIFFED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "AVIF": "image/avif"}
+#: How long a render waits for memory before Overloaded: less than uploads' 30 s, as an <img>
+#: (or the CDN, whose origin times out at 30 s) is waiting, and the render takes time too.
+ADMISSION_WAIT_S = 10.0
+
+
+class Abandoned(Exception):
+    """The client went away before its render started: nothing was rendered or stored."""
 
 
 class NotAvailable(Exception):
@@ -91,35 +114,164 @@ def find_or_make(
     raw_query: str | None,
     accept: str | None,
 ) -> Answer:
-    """The stored result for this request, made now if it is not stored yet.
+    """The stored result for this request, made now if it is not stored yet (one call on its
+    own: no single flight with other calls; the app uses one `Transforms`).
     Raises TransformError (400/403/404), NotAvailable (404/422), or ImageRejected when
     the original cannot be read (413/415/422)."""
     resolved = resolve(image_id, raw_query, accept, policy(settings), keys)
-    return _find_or_make(storage, settings, image_id, resolved)
+    return Transforms(storage, settings).find_or_make(image_id, resolved)
 
 
 def find_or_make_stored(storage: Storage, settings: Settings, image_id: str, form: str) -> Answer:
     """The same, for a request that arrives already rewritten to its storage key by the CDN's
     edge function (which checked the parameters and the signature): `<id>/t/<form>`.
     Raises TransformError (400/404) for a form that is not exactly canonical."""
+    return Transforms(storage, settings).find_or_make(
+        image_id, resolve_stored(settings, image_id, form)
+    )
+
+
+def resolve_stored(settings: Settings, image_id: str, form: str) -> Resolved:
+    """A storage key's form as a request: TransformError (400/404) unless exactly canonical."""
     check_image_id(image_id)
     t = parse_form(form, policy(settings))
-    resolved = Resolved(t, t, storage_key(image_id, t), negotiated=False)
-    return _find_or_make(storage, settings, image_id, resolved)
+    return Resolved(t, t, storage_key(image_id, t), negotiated=False)
 
 
-def _find_or_make(
-    storage: Storage, settings: Settings, image_id: str, resolved: Resolved
-) -> Answer:
-    stored = storage.head("processed", resolved.key)
-    if stored is not None:
+@dataclass(slots=True)
+class _Flight:
+    """One render in progress; the requests for the same key wait on `done`."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    error: Exception | None = None
+
+
+class Transforms:
+    """Transforms for one process: the renders in flight (one per key) and the memory budget
+    they share with uploads."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        settings: Settings,
+        budget: MemoryBudget | None = None,
+        *,
+        wait: float = ADMISSION_WAIT_S,
+    ) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.budget = budget if budget is not None else MemoryBudget(settings.memory_mb)
+        self.wait = wait
+        self._flights: dict[str, _Flight] = {}
+        self._lock = threading.Lock()
+
+    def find_or_make(
+        self, image_id: str, resolved: Resolved, wanted: Callable[[], bool] = lambda: True
+    ) -> Answer:
+        return self.find(image_id, resolved) or self.make(image_id, resolved, wanted)
+
+    def find(self, image_id: str, resolved: Resolved) -> Answer | None:
+        """The stored result, if there is one and its image still exists; None if not stored.
+        Never decodes. Raises NotAvailable for a result whose image is gone or rejected (and
+        removes it, so the bucket behind a CDN stops serving it too)."""
+        stored = self.storage.head("processed", resolved.key)
+        if stored is None:
+            return None
+        if self.storage.head("processed", manifest_key(image_id)) is None:
+            # Rare: still pending, or left by a render that raced a DELETE before this fix.
+            self._check_exists(image_id, lookup(self.storage, self.settings, image_id), resolved)
         content_type = _known_type(resolved.transform)
         return Answer(resolved, stored.etag, content_type, stored.size, None, made=False)
-    data, content_type = render(
-        _original(storage, settings, image_id), resolved.transform, settings
-    )
-    etag = storage.put("processed", resolved.key, data, content_type, cache_control=CACHE_CONTROL)
-    return Answer(resolved, etag, content_type, len(data), data, made=True)
+
+    def in_flight(self, key: str) -> bool:
+        """Whether a render of `key` is under way (its result is worth waiting for)."""
+        return key in self._flights
+
+    def exists(self, image_id: str) -> bool:
+        """Whether the image is processed or pending (what a transform may be made of)."""
+        return lookup(self.storage, self.settings, image_id).state in ("processed", "pending")
+
+    def make(
+        self,
+        image_id: str,
+        resolved: Resolved,
+        wanted: Callable[[], bool] = lambda: True,
+        wait: float | None = None,
+    ) -> Answer:
+        """Render, store and answer the result; one render per key at a time. `wanted` is
+        asked just before rendering: False (the client has gone) raises Abandoned. `wait`:
+        what is left of the time allowed for memory (default: all of `self.wait`)."""
+        while True:
+            with self._lock:
+                flight = self._flights.get(resolved.key)
+                leading = flight is None
+                if flight is None:
+                    flight = self._flights[resolved.key] = _Flight()
+            if leading:
+                return self._lead(flight, image_id, resolved, wanted, wait)
+            flight.done.wait()
+            # Its own client's departure is no answer for this one: then it renders itself.
+            if flight.error is not None and not isinstance(flight.error, Abandoned):
+                raise flight.error
+            found = self.find(image_id, resolved)
+            if found is not None:
+                return found
+            # Stored and removed again since (a DELETE): go round, and find out why.
+
+    def _lead(
+        self,
+        flight: _Flight,
+        image_id: str,
+        resolved: Resolved,
+        wanted: Callable[[], bool],
+        wait: float | None,
+    ) -> Answer:
+        try:
+            # A render that ended between this request's miss and its flight stored it.
+            found = self.find(image_id, resolved)
+            return found or self._render(image_id, resolved, wanted, wait)
+        except Exception as e:
+            flight.error = e  # the same answer for the requests that waited
+            raise
+        finally:
+            with self._lock:
+                del self._flights[resolved.key]
+                idle = not self._flights
+            flight.done.set()
+            if idle:
+                # The end of a burst: the originals and results just dropped were freed after
+                # the budget's own release, in whichever arenas their threads used.
+                release_free_memory()
+
+    def _render(
+        self, image_id: str, resolved: Resolved, wanted: Callable[[], bool], wait: float | None
+    ) -> Answer:
+        from prism.image.header import declared_pixels  # Pillow: on the first render only
+
+        if not wanted():
+            raise Abandoned
+        original = _original(self.storage, self.settings, image_id)
+        pixels = declared_pixels(original, self.settings.limits)
+        with self.budget.hold(pixels, self.wait if wait is None else max(0.0, wait)):
+            if not wanted():  # gone while waiting for memory
+                raise Abandoned
+            data, content_type = render(original, resolved.transform, self.settings)
+        del original
+        key = resolved.key
+        etag = self.storage.put("processed", key, data, content_type, cache_control=CACHE_CONTROL)
+        # After the PUT: a DELETE or rejection that lists the folder later removes it itself.
+        self._check_exists(image_id, lookup(self.storage, self.settings, image_id), resolved)
+        return Answer(resolved, etag, content_type, len(data), data, made=True)
+
+    def _check_exists(self, image_id: str, found: Lookup, resolved: Resolved) -> None:
+        """NotAvailable, the stored result removed, unless the image is processed or pending."""
+        if found.state in ("processed", "pending"):
+            return
+        self.storage.delete("processed", [resolved.key])
+        if found.state == "rejected":
+            assert isinstance(found.record, RejectionRecord)
+            raise NotAvailable(422, f"image {image_id} was rejected", found.record)
+        raise NotAvailable(404, f"no image with id {image_id}")
 
 
 def read_stored(storage: Storage, answer: Answer) -> tuple[bytes, str] | None:

@@ -17,27 +17,26 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from prism.core.errors import ImageRejected
 from prism.http import dependencies as deps
-from prism.http.api_keys import ApiKeyError
 from prism.http.dependencies import Services
-from prism.http.problems import (
-    ProblemError,
-    problem_responses,
-    rejection_problem,
-    signing_keys_unavailable,
+from prism.http.problems import ProblemError, problem_responses
+from prism.http.routers.transforms import (
+    BYTES_LIMIT,
+    CLIENT_GONE,
+    made,
+    transform_problem,
 )
-from prism.http.routers.transforms import BYTES_LIMIT, CODES
 from prism.service.transforms import (
     CACHE_CONTROL,
+    Abandoned,
     Answer,
-    NotAvailable,
-    find_or_make_stored,
     read_stored,
+    resolve_stored,
 )
-from prism.transforms.params import ORIGINAL, TRANSFORM_FOLDER, TransformError
+from prism.transforms.params import ORIGINAL, TRANSFORM_FOLDER
 from prism.transforms.signing import signature
 
 # The API key (when the function URL is public and keys are configured) guards this route as
@@ -59,18 +58,24 @@ router = APIRouter(dependencies=[Depends(deps.require_api_key)])
         **problem_responses(400, 404, 422, 503),
     },
 )
-def cdn_transform_miss(
+async def cdn_transform_miss(
+    request: Request,
     image_id: str,
     form: str,
     svc: Services = Depends(deps.services),  # noqa: B008
 ) -> Response:
     try:
-        answer = find_or_make_stored(svc.storage, svc.settings, image_id, form)
+        resolved = resolve_stored(svc.settings, image_id, form)
+        answer = await run_in_threadpool(svc.transforms.find, image_id, resolved)
+        if answer is None:
+            answer = await made(request, svc, image_id, resolved)
         if answer.size > BYTES_LIMIT:
-            return _redirect(answer, image_id, svc)  # signed: reads the keys
-    except (TransformError, NotAvailable, ImageRejected, ApiKeyError) as e:
-        raise _problem(e) from None
-    stored = read_stored(svc.storage, answer)
+            return await run_in_threadpool(_redirect, answer, image_id, svc)  # reads the keys
+    except Abandoned:
+        return Response(status_code=CLIENT_GONE)
+    except Exception as e:
+        raise transform_problem(e) from None
+    stored = await run_in_threadpool(read_stored, svc.storage, answer)
     if stored is None:  # deleted between the HEAD and the GET
         raise ProblemError(404, f"no image with id {image_id}", code="not_found")
     data, content_type = stored
@@ -90,18 +95,3 @@ def _redirect(answer: Answer, image_id: str, svc: Services) -> Response:
     location = f"/images/{image_id}/transform" + ("?" + "&".join(parts) if parts else "")
     # no-store: CloudFront must not cache the redirect in place of the image.
     return Response(status_code=307, headers={"Location": location, "Cache-Control": "no-store"})
-
-
-def _problem(e: Exception) -> ProblemError:
-    if isinstance(e, TransformError):
-        return ProblemError(e.status, e.detail, code=CODES[e.status], param=e.param)
-    if isinstance(e, NotAvailable):
-        if e.rejection is not None:
-            return rejection_problem(e.rejection)
-        return ProblemError(404, e.detail, code="not_found")
-    if isinstance(e, ImageRejected):
-        return ProblemError(
-            422, f"the image cannot be transformed: {e.detail}", code=e.reason, reason=e.reason
-        )
-    assert isinstance(e, ApiKeyError)
-    return signing_keys_unavailable(e.retry_after)
