@@ -10,7 +10,6 @@ through settings so the same bypass shows at a few hundred pixels.
 from __future__ import annotations
 
 import io
-import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from PIL import Image
 
 from prism.core.settings import load_settings
 from prism.http.app import create_app
-from tests.images import exif_with_orientation
+from tests.images import exif_after_pixels, exif_with_orientation
 from tests.reliability.paths import PROBLEM
 
 COLOUR = (40, 120, 200)
@@ -42,20 +41,6 @@ def solid(fmt: str, size: tuple[int, int], orientation: int = 1) -> bytes:
         params["exif"] = exif_with_orientation(orientation)
     Image.new("RGB", size, COLOUR).save(out, fmt, **params)
     return out.getvalue()
-
-
-def exif_after_pixels(png: bytes) -> bytes:
-    """The same PNG with its eXIf chunk moved after the image data (the PNG spec allows it;
-    Pillow then learns the orientation only when it loads the pixels)."""
-    chunks, pos = [], 8
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos : pos + 4])
-        chunks.append(png[pos : pos + 12 + length])
-        pos += 12 + length
-    exif = [c for c in chunks if c[4:8] == b"eXIf"]
-    assert len(exif) == 1
-    rest = [c for c in chunks if c[4:8] != b"eXIf"]
-    return png[:8] + b"".join(rest[:-1]) + exif[0] + rest[-1]  # before IEND
 
 
 def sideways(fmt: str, upright: tuple[int, int], trailing: bool = False) -> bytes:
@@ -152,6 +137,23 @@ def test_a_sideways_file_is_answered_as_its_upright_twin(make_site, fmt, trailin
         else:
             assert problem(a)["param"] == problem(b)["param"], query
             assert problem(a)["detail"] == problem(b)["detail"], query
+
+
+@pytest.mark.parametrize(("fmt", "trailing"), SIDEWAYS, ids=IDS)
+def test_refused_before_decoding_when_the_header_tells_the_orientation(
+    make_site, monkeypatch, fmt, trailing
+):
+    """The 400 costs no decode where the orientation precedes the pixels; only a PNG whose
+    eXIf follows them is decoded first (and still refused before any resize or encode)."""
+    from prism.image import pipeline
+
+    site = make_site(PRISM_TRANSFORM_MAX_SIZE="1024")
+    image_id = site.upload(sideways(fmt, (350, 1400), trailing), TYPES[fmt])["id"]
+    decoded: list[int] = []
+    real = pipeline.decode
+    monkeypatch.setattr(pipeline, "decode", lambda *a, **k: decoded.append(1) or real(*a, **k))
+    assert problem(site.transform(image_id, "width=1024"))["param"] == "height"
+    assert len(decoded) == (1 if trailing else 0)
 
 
 def test_no_size_asked_is_still_bounded_by_the_side_limit(make_site):
