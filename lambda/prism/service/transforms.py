@@ -166,7 +166,7 @@ def render(data: bytes, t: Transform, settings: Settings) -> tuple[bytes, str]:
         height=t.height,
         fit=t.fit,
     )
-    check = partial(check_result, spec=spec, t=t, settings=settings)
+    check = partial(_check_result, spec=spec, t=t, settings=settings)
     if header.settled:  # refused before decoding when the header already tells the orientation
         check(header.upright_size)
     made = make_variants(
@@ -180,7 +180,7 @@ def render(data: bytes, t: Transform, settings: Settings) -> tuple[bytes, str]:
     return made.variants[0].data, spec.content_type
 
 
-def check_result(
+def _check_result(
     upright: tuple[int, int], *, spec: VariantSpec, t: Transform, settings: Settings
 ) -> None:
     """Refuse (400, naming the side to ask for) a result of the image of `upright` size past
