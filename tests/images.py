@@ -287,3 +287,17 @@ def alpha_png(width: int = 640, height: int = 480) -> bytes:
 
 def not_an_image() -> bytes:
     return b"Meeting notes, not a picture.\n" * 40
+
+
+def exif_after_pixels(png: bytes) -> bytes:
+    """The same PNG with its eXIf chunk moved after the image data (the PNG spec allows it;
+    Pillow then learns the orientation only when it loads the pixels)."""
+    chunks, pos = [], 8
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        chunks.append(png[pos : pos + 12 + length])
+        pos += 12 + length
+    exif = [c for c in chunks if c[4:8] == b"eXIf"]
+    assert len(exif) == 1
+    rest = [c for c in chunks if c[4:8] != b"eXIf"]
+    return png[:8] + b"".join(rest[:-1]) + exif[0] + rest[-1]  # before IEND

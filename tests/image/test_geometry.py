@@ -2,7 +2,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from prism.core.specs import VariantSpec
-from prism.image.geometry import plan
+from prism.image.geometry import ENCODER_MAX_SIDE, plan, within_side
+from prism.image.header import Header
+from prism.image.prepare import prepare
 
 
 def spec(**kw) -> VariantSpec:
@@ -67,3 +69,27 @@ def test_cover_properties(width, height, box_w, box_h):
     assert 0 <= top < bottom <= height
     assert right - left >= out_w - 1e-6  # no upscaling of the cropped region
     assert bottom - top >= out_h - 1e-6
+
+
+@given(sides, sides, st.integers(min_value=1, max_value=20000))
+def test_within_side_keeps_the_region_and_the_aspect(width, height, max_side):
+    full = plan(width, height, spec())
+    p = within_side(full, max_side)
+    assert p.box == full.box
+    assert max(p.size) == min(max(full.size), max_side)
+    assert min(p.size) >= 1
+    if min(p.size) > 1:  # aspect within one pixel of rounding
+        scale = max(p.size) / max(full.size)
+        assert abs(min(full.size) * scale - min(p.size)) <= 1
+
+
+def test_a_variant_past_its_encoders_side_is_fitted_within_it():
+    """WebP holds 16383 px a side: the preset is made as large as that, not refused."""
+    webp = VariantSpec(name="w", format="webp")
+    (p,) = prepare(Header("PNG", (20000, 1), "RGB", 1), (webp,)).plans
+    assert p.size == (16383, 1)
+    assert p.box == (0, 0, 20000, 1)
+    # On the upright size: stored 20000x1, orientation 6.
+    (p,) = prepare(Header("PNG", (20000, 1), "RGB", 6), (webp,)).plans
+    assert p.size == (1, 16383)
+    assert ENCODER_MAX_SIDE["webp"] == 16383

@@ -9,9 +9,9 @@ from PIL import Image
 
 from prism.core.errors import CorruptImage, ImageRejected, TooLarge, UnsupportedFormat
 from prism.core.limits import Limits
-from prism.image.header import open_image
+from prism.image.header import open_image, read_header
 from prism.image.pipeline import make_variants
-from tests.images import encode, marked, png_header_only
+from tests.images import encode, exif_after_pixels, marked, oriented, png_header_only
 
 ACCEPTED = {
     "JPEG": {"quality": 90},
@@ -153,3 +153,26 @@ def test_header_that_lies_about_the_format():
 def test_header_bomb_under_pillows_own_guard_hits_ours():
     with pytest.raises(TooLarge, match=r"10000x10000 \(100,000,000 pixels\)"):
         make_variants(png_header_only(10_000, 10_000))
+
+
+def _opened(data: bytes):
+    im = open_image(data, Limits())
+    return im, read_header(im, Limits(), data)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "AVIF"])
+def test_orientation_is_read_before_the_pixels_where_the_file_states_it(fmt):
+    """A sideways WebP, AVIF or PNG (eXIf ahead of its pixels) is upright from the header on,
+    so limits on the upright size hold before anything is decoded."""
+    im, header = _opened(oriented(fmt, 6))
+    assert header.orientation == 6
+    assert header.settled
+    assert header.upright_size == (96, 64)
+    assert not getattr(im, "_im", None)  # the pixels are not loaded
+
+
+def test_png_orientation_after_its_pixels_is_not_settled_until_decoded():
+    im, header = _opened(exif_after_pixels(oriented("PNG", 6)))
+    assert (header.orientation, header.settled) == (1, False)
+    assert not getattr(im, "_im", None)
+    assert make_variants(exif_after_pixels(oriented("PNG", 6))).source.width == 96

@@ -116,3 +116,26 @@ def test_every_variant_decodes_and_respects_its_box(width, height, mode, box, fi
             scale = min(1, max(box[0] / width, box[1] / height))
             assert out.width == min(box[0], max(1, round(width * scale)))
             assert out.height == min(box[1], max(1, round(height * scale)))
+
+
+def test_check_upright_sees_the_final_size_before_any_resize(monkeypatch):
+    """A PNG whose eXIf follows its pixels is upright only once decoded: the caller's check
+    gets that size, and what it raises ends the call as it is (not as a corrupt file)."""
+    from prism.image import pipeline
+    from tests.images import exif_after_pixels, oriented
+
+    resized: list[int] = []
+    real = pipeline.resize
+    monkeypatch.setattr(pipeline, "resize", lambda *a, **k: resized.append(1) or real(*a, **k))
+    seen: list[tuple[int, int]] = []
+
+    def refuse(upright: tuple[int, int]) -> None:
+        seen.append(upright)
+        raise ValueError("over the caller's limit")
+
+    with pytest.raises(ValueError, match="caller's limit"):
+        make_variants(
+            exif_after_pixels(oriented("PNG", 6)), DEFAULT_SPECS[:1], check_upright=refuse
+        )
+    assert seen == [(96, 64)]
+    assert not resized

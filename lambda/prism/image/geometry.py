@@ -15,6 +15,15 @@ class Plan:
     box: tuple[float, float, float, float]  # (left, top, right, bottom) in source pixels
 
 
+#: The longest side each output format is written with, measured with Pillow 13's encoders:
+#: libwebp refuses more than 16383 (WEBP_MAX_DIMENSION), libjpeg-turbo more than 65500
+#: (JPEG_MAX_DIMENSION); libavif writes up to 65536 but by default reads back at most 32768
+#: (AVIF_DEFAULT_IMAGE_DIMENSION_LIMIT), so 32768; PNG's own limit is 2^31 - 1.
+ENCODER_MAX_SIDE: dict[str, int] = {"webp": 16383, "jpeg": 65500, "avif": 32768, "png": 2**31 - 1}
+#: Format names as people write them, for messages.
+FORMAT_NAMES = {"webp": "WebP", "jpeg": "JPEG", "avif": "AVIF", "png": "PNG"}
+
+
 def plan(width: int, height: int, spec: VariantSpec) -> Plan:
     """Never upscales. `contain` fits inside the box keeping aspect; `cover` fills the box
     and centre-crops (if the source is smaller than the box, the crop keeps the box's
@@ -43,6 +52,17 @@ def plan(width: int, height: int, spec: VariantSpec) -> Plan:
     if scale >= 1.0:
         return Plan((width, height), full)
     return Plan((max(1, round(width * scale)), max(1, round(height * scale))), full)
+
+
+def within_side(p: Plan, max_side: int) -> Plan:
+    """`p` made smaller, if need be, so that neither side exceeds `max_side`: the same source
+    region at the same aspect ratio (an encoder's limit, for a preset that would pass it)."""
+    longest = max(p.size)
+    if longest <= max_side:
+        return p
+    scale = max_side / longest
+    width, height = (min(max_side, max(1, round(side * scale))) for side in p.size)
+    return Plan((width, height), p.box)
 
 
 # Where an upright point (x, y) lies in the stored pixels, for each EXIF orientation; `w, h`

@@ -47,6 +47,9 @@ class Header:
     mode: str
     orientation: int  # EXIF orientation 1-8 (anything else is read as 1)
     frames: int = 1
+    #: False while the orientation may still change once the pixels are read (a PNG whose
+    #: eXIf or XMP follows its image data): limits on the upright size must wait for decode.
+    settled: bool = True
 
     @property
     def upright_size(self) -> tuple[int, int]:
@@ -182,11 +185,54 @@ def count_frames(im: Image.Image, limits: Limits) -> int:
     return frames
 
 
-def read_header(im: Image.Image, limits: Limits) -> Header:
-    """The header of an opened, not yet loaded image. Frames are counted now: counting seeks,
-    and seeking drops loaded pixels. The orientation is read here only where it precedes the
-    pixels (JPEG's APP1); elsewhere it is 1 until decode() has read the whole file."""
+#: Formats whose whole metadata Pillow has read once the file is open (JPEG's APP1 precedes
+#: the pixels; WebP's and AVIF's containers carry it apart from them).
+_ORIENTED_AT_OPEN = frozenset({"JPEG", "MPO", "WEBP", "AVIF"})
+#: PNG chunks read after the pixels that may state an orientation: eXIf, or text chunks (XMP,
+#: ImageMagick's raw EXIF profile), which Pillow reads too.
+_PNG_ORIENTING = frozenset({b"eXIf", b"tEXt", b"zTXt", b"iTXt"})
+
+
+def _png_orients_after_pixels(data: bytes) -> bool:
+    """Whether a chunk after the PNG's first IDAT may state an orientation, from the chunk
+    headers alone (a few thousand at most: nothing is decompressed)."""
+    pos, seen_pixels = 8, False
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        if kind == b"IEND":
+            return False
+        seen_pixels = seen_pixels or kind == b"IDAT"
+        if seen_pixels and kind in _PNG_ORIENTING:
+            return True
+        pos += 12 + length
+    return False
+
+
+def _orientation_at_open(im: Image.Image, data: bytes) -> tuple[int, bool]:
+    """The orientation an opened file states, and whether loading its pixels can change it."""
+    fmt = im.format or "?"
+    if fmt in _ORIENTED_AT_OPEN:
+        return read_orientation(im), True
+    if fmt == "PNG":
+        if _png_orients_after_pixels(data):
+            return 1, False  # known once decode() has read the chunks after the pixels
+        # Everything is read already: Image.getexif reads it as PNG's own getexif does after
+        # loading, without loading the pixels first.
+        try:
+            value = Image.Image.getexif(im).get(0x0112, 1)
+        except DECODE_ERRORS:
+            return 1, True
+        return (value if isinstance(value, int) and 1 <= value <= 8 else 1), True
+    # HEIF and TIFF are decoded upright by their plugins; GIF and BMP carry no EXIF.
+    return 1, True
+
+
+def read_header(im: Image.Image, limits: Limits, data: bytes) -> Header:
+    """The header of the opened, not yet loaded image of `data`. Frames are counted now:
+    counting seeks, and seeking drops loaded pixels. The orientation is what the file states
+    ahead of its pixels; where a PNG may state it after them, it is 1 and not `settled` until
+    decode() has read the whole file (the plans follow then: Prepared.with_orientation)."""
     fmt = im.format or "?"
     frames = count_frames(im, limits)
-    orientation = read_orientation(im) if fmt in ("JPEG", "MPO") else 1
-    return Header(fmt, im.size, im.mode, orientation, frames)
+    orientation, settled = _orientation_at_open(im, data)
+    return Header(fmt, im.size, im.mode, orientation, frames, settled)

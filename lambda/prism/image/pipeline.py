@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -77,17 +77,30 @@ def make_variants(
     background: tuple[int, int, int] = (255, 255, 255),
     workers: int | None = None,
     draft_margin: float = DRAFT_MARGIN,
+    check_upright: Callable[[tuple[int, int]], None] | None = None,
 ) -> VariantSet:
     """Make every variant of `data`. `workers` caps the threads (default: one per CPU);
     `workers=1` runs everything on the calling thread. `draft_margin`: how much larger
-    than the largest output a JPEG is decoded (prepare.draft_size)."""
+    than the largest output a JPEG is decoded (prepare.draft_size). `check_upright` is
+    called with the upright size once it is final, before any pixel is resized: a PNG's
+    orientation may follow its pixels, so a caller's limits on what is rendered are only
+    sure then; whatever it raises ends the call as it is."""
     im = open_image(data, limits)
     fmt = im.format or "?"
     with _rejecting(im, limits, fmt, "data is corrupt or truncated"):
-        ready = prepare(read_header(im, limits), specs, draft_margin)
+        ready = prepare(read_header(im, limits, data), specs, draft_margin)
         scaled = decode_scaled(im, data, ready.draft)
         if scaled is None:
             ready = ready.with_orientation(decode(im, ready.draft))
+    if check_upright is not None:
+        try:
+            check_upright(ready.upright)
+        except BaseException:
+            im.close()
+            if scaled is not None:
+                scaled.close()
+            raise
+    with _rejecting(im, limits, fmt, "data is corrupt or truncated"):
         base = to_srgb8(scaled or im)
         late = _orient_late(base, ready)
         if not late:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from prism.core.specs import VariantSpec
-from prism.image.geometry import Plan, plan
+from prism.image.geometry import ENCODER_MAX_SIDE, Plan, plan, within_side
 from prism.image.header import Header
 
 #: Lossy-coded sources: their pixels are camera noise and compression artefacts.
@@ -24,7 +24,7 @@ DRAFT_MARGIN = 2.0
 class Prepared:
     header: Header
     specs: tuple[VariantSpec, ...]
-    plans: tuple[Plan, ...]  # one per spec, in upright coordinates
+    plans: tuple[Plan, ...]  # one per spec, in upright coordinates, within its encoder's limit
     draft: tuple[int, int] | None  # in stored orientation, for decode(); None: full size
 
     @property
@@ -48,7 +48,11 @@ def prepare(
     header: Header, specs: tuple[VariantSpec, ...], draft_margin: float = DRAFT_MARGIN
 ) -> Prepared:
     upright = header.upright_size
-    plans = tuple(plan(*upright, spec) for spec in specs)
+    # A variant its encoder could not write (a 20000x1 image as WebP) is made as large as the
+    # encoder allows, on the upright size: an extreme aspect ratio is not a corrupt file.
+    plans = tuple(
+        within_side(plan(*upright, spec), ENCODER_MAX_SIDE[spec.format]) for spec in specs
+    )
     draft = None
     if header.format in DRAFTABLE_FORMATS:
         draft = draft_size(plans, upright, draft_margin)

@@ -28,11 +28,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from prism.core.memory import release_free_memory
 from prism.core.settings import Settings
 from prism.core.specs import FORMATS, VariantSpec
-from prism.image.geometry import plan
+from prism.image.geometry import ENCODER_MAX_SIDE, FORMAT_NAMES, plan
 from prism.image.sniff import sniff
 from prism.service.admission import MemoryBudget
 from prism.service.catalog import Lookup, lookup, read_original
@@ -305,7 +306,7 @@ def render(data: bytes, t: Transform, settings: Settings) -> tuple[bytes, str]:
     from prism.image.pipeline import make_variants
 
     with open_image(data, settings.limits) as im:  # header only: limits, format, alpha
-        header = read_header(im, settings.limits)
+        header = read_header(im, settings.limits, data)
         alpha = im.mode in _ALPHA_MODES or "transparency" in im.info
     family = _WEB_FAMILY.get(header.format) or ("png" if alpha else "jpeg")
     fmt = output_format(t.format, family, alpha)
@@ -317,19 +318,49 @@ def render(data: bytes, t: Transform, settings: Settings) -> tuple[bytes, str]:
         height=t.height,
         fit=t.fit,
     )
-    width, height = plan(*header.upright_size, spec).size
-    if width * height > settings.transform_max_pixels:
-        raise TransformError(
-            400,
-            "width" if t.width or not t.height else "height",
-            f"the result would be {width}x{height} ({width * height:,} pixels); the limit is "
-            f"{settings.transform_max_pixels:,}: ask for a smaller width or height",
-        )
+    check = partial(_check_result, spec=spec, t=t, settings=settings)
+    if header.settled:  # refused before decoding when the header already tells the orientation
+        check(header.upright_size)
     made = make_variants(
         data,
         (spec,),
         settings.limits,
         background=settings.background,
         draft_margin=DRAFT_MARGIN,
+        check_upright=check,  # and again once the pixels have told it (a PNG's late eXIf)
     )
     return made.variants[0].data, spec.content_type
+
+
+def _check_result(
+    upright: tuple[int, int], *, spec: VariantSpec, t: Transform, settings: Settings
+) -> None:
+    """Refuse (400, naming the side to ask for) a result of the image of `upright` size past
+    the transform side limit, the encoder's side limit or the transform pixel limit. A result
+    is never fitted down silently: a client asking for width=1000 gets 1000 px or a problem
+    saying what to ask for instead."""
+    width, height = plan(*upright, spec).size
+    result = f"the result would be {width}x{height}"
+    encoder_max = ENCODER_MAX_SIDE[spec.format]
+    for side, value in (("width", width), ("height", height)):
+        if value > settings.transform_max_size:
+            raise TransformError(
+                400,
+                side,
+                f"{result}; a side may be at most {settings.transform_max_size} px: "
+                f"ask for a {side} of {settings.transform_max_size} or less",
+            )
+        if value > encoder_max:
+            raise TransformError(
+                400,
+                side,
+                f"{result}; {FORMAT_NAMES[spec.format]} holds at most {encoder_max} px a "
+                f"side: ask for a {side} of {encoder_max} or less, or another format",
+            )
+    if width * height > settings.transform_max_pixels:
+        raise TransformError(
+            400,
+            "width" if t.width or not t.height else "height",
+            f"{result} ({width * height:,} pixels); the limit is "
+            f"{settings.transform_max_pixels:,}: ask for a smaller width or height",
+        )
