@@ -170,7 +170,8 @@ class Settings(BaseSettings):
         4096,
         ge=16,
         le=16384,
-        description="largest width or height a transform URL may ask for (default 4096).",
+        description="largest width or height a transform URL may ask for, and the longest side of"
+        " a result (default 4096).",
     )
     transform_widths: Annotated[tuple[int, ...], NoDecode] = Field(
         (),
