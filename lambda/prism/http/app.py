@@ -18,6 +18,7 @@ from prism.http.api_keys import KeyStore, secrets_manager_loader
 from prism.http.bound_host import BoundHost
 from prism.http.deadline import InvocationDeadline
 from prism.http.dependencies import Services, open_storage
+from prism.http.head import HeadAsGet
 from prism.http.routers import (
     cdn_origin,
     console,
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
         app.include_router(console.router)
         app.include_router(playground.router)
     app.add_middleware(InvocationDeadline)
+    app.add_middleware(HeadAsGet)  # HEAD on every GET route, answered as the GET without its body
     if local:
         app.include_router(local_uploads.router)
         app.add_middleware(BoundHost)

@@ -135,6 +135,8 @@ def _allowed_methods(app: FastAPI, request: Request) -> str:
         match, _ = route.matches(request.scope)
         if match != Match.NONE:
             methods |= getattr(route, "methods", None) or set()
+    if "GET" in methods:
+        methods.add("HEAD")  # answered for every GET route (prism.http.head)
     return ", ".join(sorted(methods))
 
 
