@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 from collections.abc import Callable, Iterator
@@ -16,6 +17,16 @@ from prism_infra.config import parse_config
 
 #: Stand-in transform code while the transforms' renderer is not in this tree (see the file).
 PLACEHOLDER_TRANSFORM_CODE = Path(__file__).with_name("fixtures") / "viewer_request_placeholder.js"
+
+
+@pytest.fixture(autouse=True)
+def event_loop_for_pulumi() -> None:
+    """Pulumi's mocks ask asyncio for the current loop; a test elsewhere that ran asyncio.run()
+    in the main thread leaves none set (Python 3.12 then raises), so give them one."""
+    try:
+        asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 @pytest.fixture(autouse=True, scope="session")
