@@ -19,7 +19,7 @@ from prism_infra.config import parse_config
 PLACEHOLDER_TRANSFORM_CODE = Path(__file__).with_name("fixtures") / "viewer_request_placeholder.js"
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")  # before the module-scoped stacks
 def event_loop_for_pulumi() -> None:
     """Pulumi's mocks ask asyncio for the current loop; a test elsewhere that ran asyncio.run()
     in the main thread leaves none set (Python 3.12 then raises), so give them one."""
