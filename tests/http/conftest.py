@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -11,7 +12,23 @@ from fastapi.testclient import TestClient
 
 from prism.core.settings import Settings, load_settings
 from prism.http.app import create_app
+from prism.image import pipeline
 from tests.images import image_bytes
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts every run of the pipeline from here on (a transform's render must not happen
+    when the result is already stored, nor twice for one key)."""
+    calls: list[int] = []
+    real = pipeline.make_variants
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "make_variants", spy)
+    return calls
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -188,19 +187,6 @@ def test_permanent_storage_error_is_500(s3_settings: Settings) -> None:
 # --- Presigned URLs on AWS itself: moto in-process (mock_aws), no endpoint configured --------
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-3", "me-central-1"]
-
-
-@pytest.fixture
-def lambda_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """The environment a function has on Lambda: credentials, a Region, no endpoint."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # a session made under this env
-    return monkeypatch
 
 
 @pytest.mark.parametrize("region", REGIONS)

@@ -82,18 +82,19 @@ def site(make_site: Callable[..., Site]) -> Site:
     return make_site()
 
 
-@pytest.fixture
-def renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts every run of the pipeline from here on."""
-    calls: list[int] = []
-    real = pipeline.make_variants
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(pipeline, "make_variants", spy)
-    return calls
+def release_after_answers(
+    gate: threading.Event, answers: list[Any], threads: list[threading.Thread], early: int
+) -> list[int]:
+    """Hold the renders until `early` requests have answered (or GATE_S passes), then let
+    them go; the sorted statuses of every answer."""
+    for _ in range(int(GATE_S * 10)):
+        if sum(a is not None for a in answers) == early:
+            break
+        gate.wait(0.1)
+    gate.set()
+    for t in threads:
+        t.join(GATE_S)
+    return sorted(a.status_code for a in answers if a is not None)
 
 
 def after_render(monkeypatch: pytest.MonkeyPatch, hook: Callable[[], None]) -> None:
@@ -234,14 +235,7 @@ def test_transforms_over_the_memory_budget_wait_then_get_503(
     gate, started, most = gate_renders(monkeypatch)
     answers, threads = in_threads(3, lambda i: site.transform(f"width={60 + 10 * i}"))
     # The two that find no room wait 0.2 s, then answer while the first is still held.
-    for _ in range(int(GATE_S * 10)):
-        if sum(a is not None for a in answers) == 2:
-            break
-        gate.wait(0.1)
-    gate.set()
-    for t in threads:
-        t.join(GATE_S)
-    statuses = sorted(a.status_code for a in answers if a is not None)
+    statuses = release_after_answers(gate, answers, threads, 2)
     assert statuses == [200, 503, 503]
     for busy in (a for a in answers if a is not None and a.status_code == 503):
         assert problem(busy, 503)["type"] == "urn:prism:problem:busy"
@@ -263,14 +257,7 @@ def test_a_flood_waits_for_a_render_slot_no_longer_than_for_memory(
     count = RENDER_THREADS + 2
     answers, threads = in_threads(count, lambda i: site.transform(f"width={40 + i}"))
     # The memory fits them all; the slots do not: the last two are refused after 0.2 s.
-    for _ in range(int(GATE_S * 10)):
-        if sum(a is not None for a in answers) == 2:
-            break
-        gate.wait(0.1)
-    gate.set()
-    for t in threads:
-        t.join(GATE_S)
-    statuses = sorted(a.status_code for a in answers if a is not None)
+    statuses = release_after_answers(gate, answers, threads, 2)
     assert statuses == [200] * RENDER_THREADS + [503, 503]
     assert len(started) == RENDER_THREADS
 

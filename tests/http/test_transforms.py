@@ -18,7 +18,6 @@ from PIL import Image
 from prism.core.settings import Settings, load_settings
 from prism.http.app import create_app
 from prism.http.routers import transforms as router
-from prism.image import pipeline
 from prism.service.transforms import CACHE_CONTROL
 from prism.transforms.signing import signature
 from tests.images import encode, noisy
@@ -45,21 +44,6 @@ class Site:
         response = self.client.post("/images", content=data, headers={"content-type": content_type})
         assert response.status_code in (201, 413, 415, 422), response.text
         return response.json().get("id") or response.json()["image_id"]
-
-
-@pytest.fixture
-def renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts every run of the pipeline from here on (a transform's render must not happen
-    when the result is already stored)."""
-    calls: list[int] = []
-    real = pipeline.make_variants
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(pipeline, "make_variants", spy)
-    return calls
 
 
 def _site(settings: Settings, data: bytes) -> Iterator[Site]:

@@ -8,6 +8,7 @@ check what the engine would actually be told.
 from __future__ import annotations
 
 import json
+import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,3 +257,19 @@ def run_stack(settings: StackSettings, stack: str = "prod") -> Stack:
 
     program()
     return Stack(resources=monitor.registered, outputs=resolved)
+
+
+def run_main_program(stack: str) -> list[Registered]:
+    """infrastructure/__main__.py itself under mocks, in preview, with whatever config is set
+    (pulumi.runtime.set_all_config): what `pulumi preview` runs."""
+    mocks = RecordingMocks()
+    monitor = RecordingMonitor(mocks)
+    fresh_root_stack()
+    pulumi.runtime.set_mocks(mocks, project="prism", stack=stack, preview=True, monitor=monitor)
+
+    @pulumi.runtime.test
+    def program() -> None:
+        runpy.run_path(str(REPO_ROOT / "infrastructure" / "__main__.py"), run_name="__main__")
+
+    program()
+    return monitor.registered

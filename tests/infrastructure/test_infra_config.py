@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import runpy
 from collections.abc import Iterator
 from dataclasses import fields
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
-from infra_mocks import REPO_ROOT, RecordingMocks, RecordingMonitor, fresh_root_stack
+from infra_mocks import REPO_ROOT, run_main_program
 
 from prism.core.specs import DEFAULT_SPECS
 from prism_infra.config import (
@@ -223,17 +222,7 @@ def test_read_config_rejects_a_misspelt_key(pulumi_config: dict[str, str]) -> No
 
 
 def _run_main() -> list[str]:
-    mocks = RecordingMocks()
-    monitor = RecordingMonitor(mocks)
-    fresh_root_stack()
-    pulumi.runtime.set_mocks(mocks, project="prism", stack="prod", preview=True, monitor=monitor)
-
-    @pulumi.runtime.test
-    def program() -> None:
-        runpy.run_path(str(REPO_ROOT / "infrastructure" / "__main__.py"), run_name="__main__")
-
-    program()
-    return [r.type for r in monitor.registered]
+    return [r.type for r in run_main_program("prod")]
 
 
 def test_main_program_runs_the_stack_from_config(pulumi_config: dict[str, str]) -> None:

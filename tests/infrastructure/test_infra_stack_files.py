@@ -6,7 +6,6 @@ off); an empty value means unset for every key; and the Region must have an ARM 
 from __future__ import annotations
 
 import json
-import runpy
 from collections.abc import Iterator
 from dataclasses import fields
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
-from infra_mocks import REPO_ROOT, RecordingMocks, RecordingMonitor, Registered, fresh_root_stack
+from infra_mocks import REPO_ROOT, Registered, run_main_program
 
 from prism_infra.cdn.settings import CDN_KEYS, CdnSettings
 from prism_infra.config import (
@@ -72,17 +71,7 @@ def stack_config() -> Iterator[None]:
 def _run_program(config: dict[str, str]) -> list[Registered]:
     """infrastructure/__main__.py under mocks, in preview, with this stack config."""
     pulumi.runtime.set_all_config(config, secret_keys=[])
-    mocks = RecordingMocks()
-    monitor = RecordingMonitor(mocks)
-    fresh_root_stack()
-    pulumi.runtime.set_mocks(mocks, project="prism", stack="copy", preview=True, monitor=monitor)
-
-    @pulumi.runtime.test
-    def program() -> None:
-        runpy.run_path(str(REPO_ROOT / "infrastructure" / "__main__.py"), run_name="__main__")
-
-    program()
-    return monitor.registered
+    return run_main_program("copy")
 
 
 def test_the_switches_are_found() -> None:

@@ -3,10 +3,8 @@ a configured endpoint (moto, MinIO) as it is. Presigning is local: no request is
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import pytest
 
 from prism.storage.s3 import S3Storage
@@ -15,21 +13,6 @@ NAMES = {"uploads": "prism-uploads-1a2b", "processed": "prism-processed-3c4d", "
 # us-east-1 (the legacy global host's own Region), an older Region, and two launched after
 # March 2019, where the global host answers 400.
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-3", "me-central-1"]
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """Credentials and nothing else: no endpoint, profile or config file of this machine's."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_S3_US_EAST_1_REGIONAL_ENDPOINT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # a session made under this env
-    return monkeypatch
 
 
 def in_region(env: pytest.MonkeyPatch, region: str) -> None:
@@ -47,9 +30,9 @@ def _urls(storage: S3Storage) -> tuple[str, str]:
 
 @pytest.mark.parametrize("region", REGIONS)
 def test_presigned_urls_name_the_buckets_regional_host(
-    aws_env: pytest.MonkeyPatch, region: str
+    lambda_env: pytest.MonkeyPatch, region: str
 ) -> None:
-    in_region(aws_env, region)
+    in_region(lambda_env, region)
     form, download = _urls(S3Storage(NAMES))
     assert urlsplit(form).netloc == f"prism-uploads-1a2b.s3.{region}.amazonaws.com"
     assert urlsplit(form).scheme == "https"
@@ -64,25 +47,25 @@ def test_presigned_urls_name_the_buckets_regional_host(
 @pytest.mark.parametrize("variable", ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"])
 @pytest.mark.parametrize("endpoint", ["http://minio.internal:9000", "http://127.0.0.1:5000"])
 def test_a_configured_endpoint_wins_path_style(
-    aws_env: pytest.MonkeyPatch, variable: str, endpoint: str
+    lambda_env: pytest.MonkeyPatch, variable: str, endpoint: str
 ) -> None:
-    in_region(aws_env, "eu-west-1")
-    aws_env.setenv(variable, endpoint)
+    in_region(lambda_env, "eu-west-1")
+    lambda_env.setenv(variable, endpoint)
     form, download = _urls(S3Storage(NAMES))
     assert form == f"{endpoint}/prism-uploads-1a2b"
     assert download.startswith(f"{endpoint}/prism-processed-3c4d/abc/thumb.webp?")
 
 
-def test_without_a_region_the_urls_name_the_global_host(aws_env: pytest.MonkeyPatch) -> None:
+def test_without_a_region_the_urls_name_the_global_host(lambda_env: pytest.MonkeyPatch) -> None:
     """No Region to name (never so on Lambda): botocore's aws-global, as before."""
     form, download = _urls(S3Storage(NAMES))
     assert urlsplit(form).netloc == "prism-uploads-1a2b.s3.amazonaws.com"
     assert urlsplit(download).netloc == "prism-processed-3c4d.s3.amazonaws.com"
 
 
-def test_a_bucket_name_with_dots_stays_path_style(aws_env: pytest.MonkeyPatch) -> None:
+def test_a_bucket_name_with_dots_stays_path_style(lambda_env: pytest.MonkeyPatch) -> None:
     """A dotted name cannot be a TLS-valid virtual host: the Regional host, path-style."""
-    in_region(aws_env, "eu-west-1")
+    in_region(lambda_env, "eu-west-1")
     storage = S3Storage({"uploads": "a.b", "processed": "img.example.com", "rejected": "r"})
     form, download = _urls(storage)
     assert form.startswith("https://s3.eu-west-1.amazonaws.com/a.b")
