@@ -12,7 +12,7 @@ from PIL import Image
 
 from prism.http.routers import cdn_origin
 from prism.service.transforms import CACHE_CONTROL
-from tests.http.test_transforms import Site, local, make_local, make_s3, renders  # noqa: F401
+from tests.http.test_transforms import Site, local, make_local, make_s3  # noqa: F401
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
