@@ -167,7 +167,7 @@ def test_unknown_route_and_wrong_method_are_problems(client: TestClient) -> None
     # Every method of the path, though GET and DELETE are separate routes.
     response = client.patch(f"/images/{new_image_id()}")
     assert_problem(response, 405)
-    assert response.headers["allow"] == "DELETE, GET"
+    assert response.headers["allow"] == "DELETE, GET, HEAD"
 
 
 def test_validation_error_is_problem_json(client: TestClient) -> None:
