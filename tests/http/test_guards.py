@@ -91,7 +91,7 @@ def test_the_name_prism_serve_is_bound_to_is_served(settings: Settings) -> None:
 def test_a_bad_allowed_host_stops_start_up_naming_the_variable(
     make_settings: Callable[..., Settings], raw: str
 ) -> None:
-    with pytest.raises(SettingsError, match="^PRISM_ALLOWED_HOSTS"):
+    with pytest.raises(SettingsError, match=r"^PRISM_ALLOWED_HOSTS"):
         make_settings(PRISM_ALLOWED_HOSTS=raw)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
 BODY = ("http.response.body", "http.response.pathsend")
 
 
