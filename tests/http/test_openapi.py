@@ -132,6 +132,9 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("post", "/events", "413"): lambda c: c.local.post(
         "/events", content=b" " * (2 * 1024 * 1024), headers=pass_through_headers()
     ),
+    ("post", "/events", "415"): lambda c: c.local.post(
+        "/events", content=b"{}", headers={"x-amzn-request-context": "null"}
+    ),
     ("post", "/events", "403"): lambda c: c.local.post(
         "/events",
         json=_event("uploads"),

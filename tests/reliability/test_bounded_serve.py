@@ -159,7 +159,7 @@ def slow_sockets(port: int, count: int) -> list[socket.socket]:
         sock.settimeout(2)
         try:
             sock.connect(("127.0.0.1", port))
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         except OSError:
             sock.close()
             continue
@@ -210,7 +210,7 @@ def test_a_client_gone_mid_body_logs_no_traceback(tmp_path: Path) -> None:
         for _ in range(3):
             with socket.create_connection(("127.0.0.1", port)) as sock:
                 sock.sendall(
-                    b"POST /images HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+                    b"POST /images HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
                     b"Content-Length: 100000\r\n\r\n" + b"\x89PNG" + b"\0" * 1000
                 )
                 time.sleep(0.2)

@@ -287,7 +287,7 @@ def test_body_longer_than_content_length(settings: Settings) -> None:
     image upload and never reaches storage as one."""
     image = small_image("PNG", (200, 150))
     head = (
-        "POST /images HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+        "POST /images HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
         f"Content-Length: {len(image) // 2}\r\n"
     )
     with serve_in_thread(create_app(settings)) as base:
@@ -305,7 +305,7 @@ def test_body_shorter_than_content_length_then_hang_up(settings: Settings) -> No
     file is left, and the server keeps serving."""
     image = small_image("JPEG", (200, 150))
     head = (
-        "POST /images HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+        "POST /images HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n"
         f"Content-Length: {len(image) * 3}\r\n"
     )
     with serve_in_thread(create_app(settings)) as base:
@@ -319,7 +319,7 @@ def test_body_shorter_than_content_length_then_hang_up(settings: Settings) -> No
 
 def test_declared_length_over_the_cap_is_413_unread(settings: Settings) -> None:
     head = (
-        "POST /images HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+        "POST /images HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n"
         f"Content-Length: {settings.max_request_bytes + 1}\r\nConnection: close\r\n"
     )
     with serve_in_thread(create_app(settings)) as base:

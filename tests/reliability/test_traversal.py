@@ -101,7 +101,7 @@ def raw(base: str, method: str, path: str) -> tuple[int, dict[str, str], bytes]:
     """One request with the path's UTF-8 bytes exactly as given (no normalising client)."""
     host, port = base.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
-        head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
         sock.sendall(head.encode("utf-8"))
         response = http.client.HTTPResponse(sock)
         response.begin()

@@ -27,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
     from prism.http.app import create_app
     from prism.service.recovery import recover
 
-    app = create_app(settings)
+    # Its own --host is a name the server answers to (prism.http.guards: DNS rebinding).
+    app = create_app(settings, host_names=[_host_name(args.host)])
     services = app.state.services
     # Beside the server, not before it: /healthz answers while old uploads are processed.
     threading.Thread(
@@ -50,3 +51,8 @@ def run(args: argparse.Namespace) -> int:
         timeout_keep_alive=5,
     )
     return 0
+
+
+def _host_name(host: str) -> str:
+    """--host as a Host header writes it: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host

@@ -6,6 +6,7 @@ parse_colour and parse_widths too, so both sides accept the same text.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from prism.core.constants import RETRY_STATUS
@@ -13,6 +14,8 @@ from prism.core.constants import RETRY_STATUS
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 _DISTRIBUTION_ID = re.compile(r"[A-Z0-9]{1,64}")
 _CDN_URL = re.compile(r"https://[A-Za-z0-9.-]+(:\d{1,5})?")
+#: A host name, optionally `*.`-prefixed (its subdomains), or a bracketed IPv6 literal.
+_HOST = re.compile(r"(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\]")
 
 #: Error statuses HTTP routes answer themselves (storage failures, unhandled errors).
 HTTP_ERROR_STATUSES = frozenset({500, 503})
@@ -40,6 +43,28 @@ def parse_widths(raw: str, max_size: int) -> tuple[int, ...]:
 def parse_keys(raw: str) -> tuple[str, ...]:
     """Comma-separated keys, blanks dropped."""
     return tuple(key for key in (part.strip() for part in raw.split(",")) if key)
+
+
+def parse_hosts(raw: str) -> tuple[str, ...]:
+    """Comma-separated host names without ports, lower-cased, blanks dropped: `prism.lan`,
+    `*.example.com` (its subdomains), `192.168.1.5`, `[fd00::5]`."""
+    hosts = tuple(host for host in (part.strip().lower() for part in raw.split(",")) if host)
+    for host in hosts:
+        literal = host.startswith("[")
+        if not _HOST.fullmatch(host) or (literal and not _is_ipv6(host[1:-1])):
+            raise ValueError(
+                "expected comma-separated host names without ports (prism.lan, *.example.com,"
+                f" [fd00::5]), got {host!r}"
+            )
+    return hosts
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_secret_arn(raw: str) -> str:

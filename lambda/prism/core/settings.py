@@ -28,6 +28,7 @@ from prism.core.setting_values import (
     parse_cdn_url,
     parse_colour,
     parse_distribution_id,
+    parse_hosts,
     parse_keys,
     parse_secret_arn,
     parse_widths,
@@ -68,6 +69,12 @@ class Settings(BaseSettings):
         None,
         description="local storage only: directory holding the three buckets.",
         json_schema_extra=_FOR_LOCAL,
+    )
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode, _text(parse_hosts)] = Field(
+        (),
+        description="prism serve only: comma-separated host names the server answers to besides"
+        " localhost, 127.0.0.1, [::1] and the address it is bound to ('*.example.com' matches"
+        " its subdomains); any other Host header is answered 400 (DNS rebinding).",
     )
     uploads_bucket: str = Field(
         "uploads", description="s3 only: bucket receiving originals.", json_schema_extra=_FOR_S3

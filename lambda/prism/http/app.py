@@ -7,6 +7,8 @@ only wires: the app's parts (dependencies.Services), error answers (problems) an
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from fastapi import FastAPI
 
 from prism import __version__
@@ -18,6 +20,7 @@ from prism.http.api_keys import KeyStore, secrets_manager_loader
 from prism.http.bound_host import BoundHost
 from prism.http.deadline import InvocationDeadline
 from prism.http.dependencies import Services, open_storage
+from prism.http.guards import CrossSite, TrustedHosts
 from prism.http.head import HeadAsGet
 from prism.http.routers import (
     cdn_origin,
@@ -39,7 +42,14 @@ from prism.storage.edge_cache import open_edge_cache
 from prism.storage.local import LocalStorage
 
 
-def create_app(settings: Settings | None = None, *, storage: Storage | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    storage: Storage | None = None,
+    host_names: Iterable[str] = (),
+) -> FastAPI:
+    """`host_names`: the names `prism serve` was bound to (--host), answered besides the
+    loopback names, the connection's own address and PRISM_ALLOWED_HOSTS."""
     settings = settings if settings is not None else load_settings()
     log_filters.install()  # no credentials in access logs; floods of one error throttled
     storage = storage if storage is not None else open_storage(settings)
@@ -98,9 +108,14 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     if settings.console_enabled:
         app.include_router(console.router)
         app.include_router(playground.router)
+    # Starlette runs the middleware added last first: HeadAsGet, TrustedHosts, CrossSite,
+    # BoundHost, InvocationDeadline. The guards read the Host before BoundHost rewrites it.
     app.add_middleware(InvocationDeadline)
-    app.add_middleware(HeadAsGet)  # HEAD on every GET route, answered as the GET without its body
     if local:
         app.include_router(local_uploads.router)
         app.add_middleware(BoundHost)
+    app.add_middleware(CrossSite, compare_origin=local)
+    if local:  # on Lambda AWS sets the Host (prism.http.guards)
+        app.add_middleware(TrustedHosts, names=[*settings.allowed_hosts, *host_names])
+    app.add_middleware(HeadAsGet)  # HEAD on every GET route, answered as the GET without its body
     return app

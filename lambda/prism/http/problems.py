@@ -102,12 +102,26 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
+    return problem_at(request.url.path, status, detail, code=code, headers=headers, **extra)
+
+
+def problem_at(
+    path: str,
+    status: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """The problem for a request at `path`: for middleware, which answers before a Request's
+    URL (built from the Host header it may be refusing) can be trusted."""
     body: dict[str, Any] = {
         "type": f"urn:prism:problem:{code}" if code else "about:blank",
         "title": title(status),
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": path,
         **extra,
     }
     return JSONResponse(

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from prism.core.constants import RETRY_STATUS
 from prism.core.settings import Settings
 from prism.http import dependencies as deps
-from prism.http.bodies import read_capped
+from prism.http.bodies import media_type, read_capped
 from prism.http.passthrough import is_pass_through
 from prism.http.problems import ProblemError, problem_responses
 from prism.http.schemas import EventFailure, EventRejection, EventResult
@@ -49,10 +49,12 @@ def events_router(settings: Settings) -> APIRouter:
             400,
             403,
             413,
+            415,
             RETRY_STATUS,
             s400="not an S3 notification event (not retried)",
             s403="an HTTP request, not an event from the Lambda Web Adapter",
             s413="the body is far larger than any S3 event (not retried)",
+            s415="the content type is not application/json",
             **{
                 f"s{RETRY_STATUS}": "a transient failure: the invocation fails (the adapter's "
                 "AWS_LWA_ERROR_STATUS_CODES) and Lambda retries the event"
@@ -66,6 +68,16 @@ def events_router(settings: Settings) -> APIRouter:
         if not is_pass_through(request.headers, local=svc.local):
             raise ProblemError(
                 403, "this route only takes S3 events from the Lambda Web Adapter", code="forbidden"
+            )
+        if media_type(request) != "application/json":
+            # A form could post anything else cross-site without a preflight; the adapter
+            # sends every event as application/json (aws-lambda-rust-runtime, lambda-http
+            # src/request.rs, into_pass_through_request).
+            got = request.headers.get("content-type") or "no content type"
+            raise ProblemError(
+                415,
+                f"an event is sent as application/json, not {got!r}",
+                code="unsupported_media_type",
             )
         body = await read_capped(
             request, MAX_EVENT_BYTES, f"an S3 event is far smaller than {MAX_EVENT_BYTES} bytes"

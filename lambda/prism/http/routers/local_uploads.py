@@ -43,8 +43,9 @@ async def post_in_process(app: ASGIApp, path: str, body: bytes, headers: dict[st
         "raw_path": path.encode(),
         "root_path": "",
         "query_string": b"",
+        # A Host like any HTTP/1.1 request's: the app answers only hosts it knows.
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-        + [(b"content-length", str(len(body)).encode())],
+        + [(b"content-length", str(len(body)).encode()), (b"host", b"127.0.0.1")],
         "client": ("127.0.0.1", 0),
         "server": ("127.0.0.1", 80),
     }
