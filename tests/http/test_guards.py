@@ -152,6 +152,14 @@ def test_same_origin_and_non_browser_requests_change_state(client: TestClient) -
     assert client.post("/uploads", headers=page).status_code == 200
 
 
+def test_behind_a_proxy_the_browsers_fetch_metadata_decides(client: TestClient) -> None:
+    # A proxy in front of `prism serve` keeps the page's Origin and sets its own upstream Host.
+    proxied = {"origin": "http://127.0.0.1:8080", "sec-fetch-site": "same-origin"}
+    assert client.post("/uploads", headers=proxied).status_code == 200
+    # The same Origin from a browser without Fetch Metadata cannot be told from a forgery.
+    assert_problem(client.post("/uploads", headers={"origin": "http://127.0.0.1:8080"}), 403)
+
+
 def test_cross_site_reads_are_not_refused(client: TestClient) -> None:
     # Other sites may embed images (<img>); the browser keeps the bytes from their scripts.
     image_id = _stored(client)

@@ -14,9 +14,11 @@ OPTIONS), with 403:
   never by a page, in every current browser). `same-site` is refused too: another port of
   localhost is the same site.
 - `Origin: null`: a sandboxed, file: or referrer-stripped page.
-- Under `prism serve`, an `Origin` that is not the Host itself. On Lambda the Origin is not
-  compared: through a local SigV4 proxy (README, "Open the page on AWS") the page's origin is
-  the proxy's while the Host is the function URL's.
+- Under `prism serve`, from a browser that sends no Fetch Metadata (older ones), an `Origin`
+  that is not the Host itself. Where the browser does send `Sec-Fetch-Site`, its word decides:
+  through a signing proxy (README, "Open the page on AWS") the page's origin is the proxy's
+  while the Host is the upstream's, and the browser still says `same-origin`. On Lambda the
+  Origin is never compared, for that reason.
 Clients that are not browsers (curl, SDKs) send none of these headers and pass.
 """
 
@@ -106,8 +108,8 @@ def cross_site(headers: Headers, *, compare_origin: bool) -> str | None:
         return None
     if origin.strip().lower() == "null":
         return "the request comes from an opaque origin (Origin: null)"
-    if not compare_origin:
-        return None
+    if not compare_origin or site is not None:
+        return None  # Fetch Metadata said same-origin: the Origin adds nothing to that
     try:
         authority = urlsplit(origin.strip()).netloc.lower()
     except ValueError:
