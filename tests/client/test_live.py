@@ -20,11 +20,12 @@ class CountingTransport(httpx.HTTPTransport):
     def __init__(self) -> None:
         super().__init__()
         self.sent: list[tuple[str, str]] = []
-        self.urls: list[str] = []
+        self.posted: list[str] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.sent.append((request.method, request.url.path))
-        self.urls.append(str(request.url.copy_with(query=None)))
+        if request.method == "POST":
+            self.posted.append(str(request.url.copy_with(query=None)))
         return super().handle_request(request)
 
 
@@ -148,7 +149,7 @@ def test_presigned_s3_form_upload(s3_served: str, aws_env: str, photo: Path) -> 
         manifest = prism.upload(photo, timeout=30)
         assert manifest.source.width == 320
         assert prism.get(manifest.id) == manifest
-    posts = [url for url, (method, _) in zip(transport.urls, transport.sent) if method == "POST"]
+    posts = transport.posted
     assert posts[0] == f"{s3_served}/uploads"
     assert posts[1].startswith(f"{aws_env}/client-uploads-")  # the bucket, on moto's server
     assert len(posts) == 2
