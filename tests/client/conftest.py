@@ -46,8 +46,12 @@ def aws_env(moto_endpoint: str) -> Iterator[str]:
 def keyed(tmp_path_factory: pytest.TempPathFactory, aws_env: str) -> Iterator[str]:
     """`prism serve` as a public URL behind API keys (a Secrets Manager secret on moto), with
     transform URLs that must be signed."""
-    secret = boto3.client("secretsmanager").create_secret(
-        Name=f"prism-client-keys-{id(tmp_path_factory)}", SecretString=encode_keys([API_KEY])
+    secret = (
+        boto3.Session()
+        .client("secretsmanager")
+        .create_secret(
+            Name=f"prism-client-keys-{id(tmp_path_factory)}", SecretString=encode_keys([API_KEY])
+        )
     )
     env = AWS | {
         "AWS_ENDPOINT_URL": aws_env,
@@ -68,7 +72,8 @@ def s3_served(aws_env: str, request: pytest.FixtureRequest) -> Iterator[str]:
 
     suffix = f"{abs(hash(request.node.nodeid)) % 10**10}"
     names = {b: f"client-{b}-{suffix}" for b in ("uploads", "processed", "rejected")}
-    s3, sqs = boto3.client("s3"), boto3.client("sqs")
+    session = boto3.Session()  # this env, whatever default session an earlier test made
+    s3, sqs = session.client("s3"), session.client("sqs")
     for name in names.values():
         s3.create_bucket(Bucket=name)
     queue = sqs.create_queue(QueueName=f"client-events-{suffix}")["QueueUrl"]

@@ -13,7 +13,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from prism.client import AuthError, AwsAuth, Manifest, Prism, PrismError, Timeout
+from prism.client import AuthError, AwsAuth, ImageRejected, Manifest, Prism, PrismError, Timeout
 
 IMAGE_ID = "0000" + "ab" * 14
 FUNCTION_URL = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws"
@@ -90,6 +90,17 @@ def test_processing_timeout_names_the_image() -> None:
     assert caught.value.image_id == IMAGE_ID
     assert isinstance(caught.value, TimeoutError)
     assert sum(r.url.path == f"/images/{IMAGE_ID}" for r in seen) >= 2  # it polled
+
+
+def test_a_file_larger_than_the_form_allows_is_refused_before_sending() -> None:
+    transport, seen = fake_server()
+    with (
+        Prism(FUNCTION_URL, transport=transport) as prism,
+        pytest.raises(ImageRejected) as caught,
+    ):
+        prism.upload(b"\xff" * (TICKET["max_bytes"] + 1), content_type="image/jpeg")
+    assert caught.value.reason == "too_large"
+    assert [r.url.path for r in seen] == ["/uploads"]  # the ticket only, no form
 
 
 def test_busy_server_is_polled_again_then_the_manifest_comes() -> None:
