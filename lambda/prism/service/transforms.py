@@ -179,5 +179,6 @@ def render(data: bytes, t: Transform, settings: Settings) -> tuple[bytes, str]:
         settings.limits,
         background=settings.background,
         draft_margin=DRAFT_MARGIN,
+        with_placeholder=False,  # the manifest has it; a transform is bytes only
     )
     return made.variants[0].data, spec.content_type

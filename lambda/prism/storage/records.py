@@ -63,6 +63,14 @@ class ManifestRecord:
     #: date, so reprocessing skips the image without decoding it. None: written before
     #: fingerprints existed, so out of date.
     fingerprint: str | None = None
+    #: The upright size, what a page reserves before the image loads (the source's size,
+    #: repeated at the top for clients; read from it for manifests older than the field).
+    width: int | None = None
+    height: int | None = None
+    #: A ThumbHash of the image (base64) and its dominant colour (`#rrggbb`). None: written
+    #: before placeholders existed; `prism reprocess` fills them in.
+    placeholder: str | None = None
+    color: str | None = None
 
     def variant(self, name: str) -> VariantRecord | None:
         return next((v for v in self.variants if v.name == name), None)
@@ -72,6 +80,10 @@ class ManifestRecord:
             "id": self.id,
             "status": self.status,
             "processed_at": self.processed_at,
+            "width": self.width,
+            "height": self.height,
+            "placeholder": self.placeholder,
+            "color": self.color,
             "source": asdict(self.source),
             "variants": [asdict(v) for v in self.variants],
             "fingerprint": self.fingerprint,
@@ -79,12 +91,17 @@ class ManifestRecord:
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> ManifestRecord:
+        source = SourceRecord(**doc["source"])
         return cls(
             id=doc["id"],
             processed_at=doc["processed_at"],
-            source=SourceRecord(**doc["source"]),
+            source=source,
             variants=tuple(VariantRecord(**v) for v in doc["variants"]),
             fingerprint=doc.get("fingerprint"),
+            width=doc.get("width", source.width),
+            height=doc.get("height", source.height),
+            placeholder=doc.get("placeholder"),
+            color=doc.get("color"),
         )
 
 
