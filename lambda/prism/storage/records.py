@@ -63,14 +63,19 @@ class ManifestRecord:
     #: date, so reprocessing skips the image without decoding it. None: written before
     #: fingerprints existed, so out of date.
     fingerprint: str | None = None
-    #: The upright size, what a page reserves before the image loads (the source's size,
-    #: repeated at the top for clients; read from it for manifests older than the field).
+    #: The upright size, what a page reserves before the image loads: the source's, repeated
+    #: at the top for clients (taken from the source when not given, as in older manifests).
     width: int | None = None
     height: int | None = None
     #: A ThumbHash of the image (base64) and its dominant colour (`#rrggbb`). None: written
     #: before placeholders existed; `prism reprocess` fills them in.
     placeholder: str | None = None
     color: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.width is None and self.height is None:
+            object.__setattr__(self, "width", self.source.width)
+            object.__setattr__(self, "height", self.source.height)
 
     def variant(self, name: str) -> VariantRecord | None:
         return next((v for v in self.variants if v.name == name), None)
@@ -91,15 +96,14 @@ class ManifestRecord:
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> ManifestRecord:
-        source = SourceRecord(**doc["source"])
         return cls(
             id=doc["id"],
             processed_at=doc["processed_at"],
-            source=source,
+            source=SourceRecord(**doc["source"]),
             variants=tuple(VariantRecord(**v) for v in doc["variants"]),
             fingerprint=doc.get("fingerprint"),
-            width=doc.get("width", source.width),
-            height=doc.get("height", source.height),
+            width=doc.get("width"),
+            height=doc.get("height"),
             placeholder=doc.get("placeholder"),
             color=doc.get("color"),
         )
