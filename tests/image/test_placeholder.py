@@ -4,6 +4,8 @@ made from the decode the job already has."""
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
 
 import pytest
 import thash
@@ -113,3 +115,14 @@ def test_the_fill_in_spec_decodes_a_large_jpeg_small_and_agrees() -> None:
     assert a.size == b.size
     pairs = zip(a.get_flattened_data(), b.get_flattened_data(), strict=True)
     assert all(near(p, q, 12) for p, q in pairs)
+
+
+def test_thash_loads_with_the_first_placeholder_not_with_the_pipeline() -> None:
+    script = (
+        "import sys, prism.image.pipeline as p; before = 'thash' in sys.modules; "
+        "from PIL import Image; p.placeholder(Image.new('RGB', (8, 8))); "
+        "print(before, 'thash' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]

@@ -45,11 +45,10 @@ def placeholder(base: Image.Image, orientation: int = 1) -> Placeholder:
 
 def _thumbhash(tiny: Image.Image) -> str:
     # Imported on first use, not at start-up: thash loads numpy (already there after a
-    # scaled JPEG decode) and runs its vectorised encoder when numpy is installed.
-    import numpy as np
+    # scaled JPEG decode; simplejpeg depends on it) and then runs its vectorised encoder.
     import thash
 
-    pixels = np.asarray(tiny, dtype=np.uint8)
+    pixels = memoryview(tiny.tobytes())  # flat RGBA, read as uint8 by either backend
     return base64.b64encode(bytes(thash.rgba_to_thumb_hash(*tiny.size, pixels))).decode()
 
 
