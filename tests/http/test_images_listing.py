@@ -3,11 +3,14 @@ local storage and on S3 (moto's server over real HTTP)."""
 
 from __future__ import annotations
 
+import base64
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import thash
 from fastapi.testclient import TestClient
 from http_support import PROBLEM
 
@@ -16,6 +19,7 @@ from prism.http.app import create_app
 from prism.storage.base import Storage
 from prism.storage.layout import image_id_for_upload, new_image_id, variant_key
 from prism.storage.records import ManifestRecord, SourceRecord, VariantRecord, write_manifest
+from tests.images import rotated_jpeg
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -152,3 +156,38 @@ def test_minted_ids_sort_newest_first() -> None:
     assert ids == sorted(ids, reverse=True)
     assert all(i.startswith("0000") and len(i) == 32 for i in ids)
     assert len({new_image_id(T0) for _ in range(1000)}) == 1000  # same millisecond, distinct
+
+
+def test_items_carry_the_upright_size_placeholder_and_colour(
+    app_and_storage: tuple[TestClient, Storage],
+) -> None:
+    client, _ = app_and_storage
+    posted = client.post(
+        "/images", content=rotated_jpeg(160, 90), headers={"content-type": "image/jpeg"}
+    )
+    assert posted.status_code == 201, posted.text
+    image_id = posted.json()["id"]
+    items = client.get("/images").json()["items"]
+    shown = client.get(f"/images/{image_id}").json()
+    (listed,) = [item for item in items if item["id"] == image_id]
+    assert listed == shown
+    # Stored sideways with EXIF orientation 6: upright it is landscape.
+    assert (listed["width"], listed["height"]) == (160, 90)
+    assert re.fullmatch(r"#[0-9a-f]{6}", listed["color"])
+    hashed = list(base64.b64decode(listed["placeholder"]))
+    assert thash.thumb_hash_to_approximate_aspect_ratio(hashed) > 1
+
+
+def test_an_old_manifest_is_listed_with_its_size_and_a_null_placeholder(
+    app_and_storage: tuple[TestClient, Storage],
+) -> None:
+    client, storage = app_and_storage
+    image_id = new_image_id(T0)
+    _store(storage, image_id)  # a record without the new fields, as before issue 27
+    (item,) = client.get("/images").json()["items"]
+    assert (item["width"], item["height"], item["placeholder"], item["color"]) == (
+        40,
+        30,
+        None,
+        None,
+    )

@@ -189,3 +189,23 @@ def test_success_responses_match_the_schema(clients: Clients) -> None:
     check("/images/{image_id}", "get", "200", clients.local.get(f"/images/{image_id}").json())
     check("/uploads", "post", "200", clients.local.post("/uploads").json())
     check("/healthz", "get", "200", clients.local.get("/healthz").json())
+
+
+def test_the_manifest_schema_documents_size_placeholder_and_colour(clients: Clients) -> None:
+    from jsonschema import Draft202012Validator
+
+    spec = clients.local.get("/openapi.json").json()
+    manifest = spec["components"]["schemas"]["Manifest"]
+    assert {"width", "height", "placeholder", "color"} <= set(manifest["required"])
+    assert "ThumbHash" in manifest["properties"]["placeholder"]["description"]
+    assert manifest["properties"]["width"]["type"] == "integer"
+    clients.processed_id()
+    listing = spec["paths"]["/images"]["get"]["responses"]["200"]["content"]["application/json"]
+    schema = {"$ref": listing["schema"]["$ref"]} | {"components": spec["components"]}
+    body = clients.local.get("/images").json()
+    Draft202012Validator(schema).validate(body)
+    assert body["items"]
+    assert all(item["placeholder"] and item["color"] for item in body["items"])
+    # A colour the schema does not allow is caught by it.
+    wrong = body | {"items": [body["items"][0] | {"color": "red"}]}
+    assert not Draft202012Validator(schema).is_valid(wrong)

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("PIL", "pillow_heif", "simplejpeg", "numpy", "boto3")
+HEAVY = ("PIL", "pillow_heif", "simplejpeg", "numpy", "thash", "boto3")
 
 SCRIPT = """
 import json, sys

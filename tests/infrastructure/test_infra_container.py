@@ -35,6 +35,7 @@ RUNTIME_IMPORTS = (
     "pillow_heif",
     "simplejpeg",
     "numpy",
+    "thash",  # ThumbHash placeholders (pure Python)
     "pydantic_settings",
     "fastapi",
     "uvicorn",

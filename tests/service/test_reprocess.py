@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from prism.image import pipeline
+from prism.image import pipeline, placeholder
 from prism.service.reprocess import reprocess_upload
 from prism.service.transforms import Answer, find_or_make
 from prism.storage.base import StorageError
@@ -260,3 +261,87 @@ def test_a_failed_drop_of_transforms_is_retried_not_forgotten(tmp_path: Path):
     black.storage = real  # Batch Operations retries the task
     assert reprocess_upload(black, TRANSPARENT_KEY).status == "reprocessed"
     assert real.head("processed", stored.key) is None
+
+
+# --- Manifests written before placeholders (issue 27) ----------------------------------------
+
+NEW_FIELDS = ("width", "height", "placeholder", "color")
+
+
+def make_old(ingestor, key: str = KEY) -> dict:
+    """Rewrite the stored manifest as one written before placeholders: no such fields."""
+    doc = {k: v for k, v in manifest_of(ingestor, key).items() if k not in NEW_FIELDS}
+    image_id = image_id_for_upload("uploads/", key)
+    ingestor.storage.put("processed", manifest_key(image_id), json.dumps(doc).encode(), "x")
+    return doc
+
+
+def test_an_old_manifest_gets_size_and_placeholder_with_one_small_decode(data: Path, monkeypatch):
+    old = ingestor_for(data, OLD_SPECS)
+    make_old(old)
+    variants = {
+        v["key"]: old.storage.get("processed", v["key"]) for v in manifest_of(old)["variants"]
+    }
+    calls = []
+    real = pipeline.make_variants
+    monkeypatch.setattr(
+        pipeline, "make_variants", lambda *a, **k: calls.append(a[1]) or real(*a, **k)
+    )
+    spy = SpyStorage(old.storage)
+    old.storage = spy
+    outcome = reprocess_upload(old, KEY)
+    assert (outcome.status, outcome.code) == ("filled_in", "Succeeded")
+    assert outcome.message.startswith(f"filled_in {outcome.image_id}")
+    assert calls == [(placeholder.SPEC,)]  # one decode, at the placeholder's size
+    # The variants stay as they were: only the manifest is written.
+    image_id = image_id_for_upload("uploads/", KEY)
+    assert [c for c in spy.calls if c[0] == "put"] == [("put", "processed", manifest_key(image_id))]
+    manifest = manifest_of(old)
+    assert (manifest["width"], manifest["height"]) == (64, 48)
+    assert manifest["color"].startswith("#")
+    assert len(manifest["color"]) == 7
+    assert len(base64.b64decode(manifest["placeholder"])) >= 5
+    assert {k: old.storage.get("processed", k) for k in variants} == variants
+    # Then it is up to date: no decode at all.
+    monkeypatch.setattr(pipeline, "make_variants", lambda *a, **k: pytest.fail("decoded"))
+    assert reprocess_upload(old, KEY).status == "up_to_date"
+
+
+def test_the_filled_in_placeholder_is_the_one_an_upload_gets(data: Path):
+    old = ingestor_for(data, OLD_SPECS)
+    fresh = manifest_of(old)
+    make_old(old)
+    reprocess_upload(old, KEY)
+    filled = manifest_of(old)
+    assert filled["color"] == fresh["color"]
+    assert filled["placeholder"] == fresh["placeholder"]
+
+
+def test_an_old_manifest_with_old_specs_is_remade_with_a_placeholder(data: Path):
+    make_old(ingestor_for(data, OLD_SPECS))
+    new = ingestor_for(data, NEW_SPECS)
+    assert reprocess_upload(new, KEY).status == "reprocessed"
+    assert all(manifest_of(new)[k] is not None for k in NEW_FIELDS)
+
+
+def test_an_old_manifest_whose_original_the_limits_now_refuse_is_rejected(data: Path):
+    make_old(ingestor_for(data, OLD_SPECS))
+    strict = ingestor_for(data, OLD_SPECS, PRISM_MAX_PIXELS="1000")
+    outcome = reprocess_upload(strict, KEY)
+    assert (outcome.status, outcome.code) == ("rejected", "PermanentFailure")
+    assert "too_large" in outcome.message
+
+
+def test_a_fill_in_of_an_original_deleted_meanwhile_leaves_nothing(data: Path, monkeypatch):
+    old = ingestor_for(data, OLD_SPECS)
+    make_old(old)
+    real = pipeline.make_variants
+
+    def deleting(*args, **kwargs):
+        old.storage.delete("uploads", [KEY])  # a DELETE while the original is decoded
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "make_variants", deleting)
+    outcome = reprocess_upload(old, KEY)
+    assert outcome.status == "missing"
+    assert folder(old) == set()

@@ -42,6 +42,17 @@ class Manifest(BaseModel):
     id: str
     status: Literal["processed"]
     processed_at: str
+    width: int = Field(description="upright width (EXIF orientation applied), for layout")
+    height: int = Field(description="upright height")
+    placeholder: str | None = Field(
+        description="a ThumbHash of the image (https://evanw.github.io/thumbhash/), base64: "
+        "decode it into a blurred preview while the image loads; null for an image processed "
+        "before placeholders existed, until `prism reprocess` fills it in"
+    )
+    color: str | None = Field(
+        description="the dominant colour, `#rrggbb`; null like `placeholder`",
+        pattern=r"^#[0-9a-f]{6}$",
+    )
     source: Source
     variants: list[Variant]
 

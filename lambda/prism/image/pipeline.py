@@ -3,6 +3,7 @@
     open (sniff, allowlist, limits) -> read header -> prepare (upright size, plans, draft)
     -> decode (a JPEG at its smallest sufficient M/8 scale) -> to sRGB
     -> orient (here, or per variant when the outputs are the smaller)
+    -> placeholder (ThumbHash and dominant colour, from a tiny copy of that decode)
     -> per variant: resize [-> orient] -> flatten (if the format has no alpha) -> encode,
        scheduled (one variant alone resizes on every core)
 
@@ -27,6 +28,7 @@ from prism.image.flatten import flatten_for
 from prism.image.geometry import Plan, as_stored
 from prism.image.header import DECODE_ERRORS, bomb_detail, open_image, read_header
 from prism.image.orient import orient
+from prism.image.placeholder import Placeholder, placeholder
 from prism.image.prepare import DRAFT_MARGIN, Prepared, prepare
 from prism.image.resize import resize
 from prism.image.schedule import Job, cpus, run_jobs
@@ -67,6 +69,7 @@ class VariantSet:
 
     source: SourceInfo
     variants: tuple[Rendered, ...]
+    placeholder: Placeholder | None = None  # None when not asked for (a transform)
 
 
 def make_variants(
@@ -78,13 +81,15 @@ def make_variants(
     workers: int | None = None,
     draft_margin: float = DRAFT_MARGIN,
     check_upright: Callable[[tuple[int, int]], None] | None = None,
+    with_placeholder: bool = True,
 ) -> VariantSet:
     """Make every variant of `data`. `workers` caps the threads (default: one per CPU);
     `workers=1` runs everything on the calling thread. `draft_margin`: how much larger
     than the largest output a JPEG is decoded (prepare.draft_size). `check_upright` is
     called with the upright size once it is final, before any pixel is resized: a PNG's
     orientation may follow its pixels, so a caller's limits on what is rendered are only
-    sure then; whatever it raises ends the call as it is."""
+    sure then; whatever it raises ends the call as it is. `with_placeholder`: also make the
+    manifest's placeholder (an upload's job, not a transform's)."""
     im = open_image(data, limits)
     fmt = im.format or "?"
     with _rejecting(im, limits, fmt, "data is corrupt or truncated"):
@@ -112,13 +117,16 @@ def make_variants(
     try:
         with _rejecting(base, limits, fmt, "data could not be rendered"):
             # Pillow decodes some formats lazily; a fault found while rendering is the file's.
+            # The placeholder goes first: a lone variant's job closes the base.
+            orientation = ready.header.orientation if late else 1
+            look = placeholder(base, orientation) if with_placeholder else None
             variants = run_jobs(_jobs(base, ready, background, late=late, threads=threads), workers)
     finally:
         base.close()
     width, height = ready.upright
     header = ready.header
     return VariantSet(
-        SourceInfo(fmt, width, height, header.mode, header.frames, len(data)), variants
+        SourceInfo(fmt, width, height, header.mode, header.frames, len(data)), variants, look
     )
 
 

@@ -16,7 +16,7 @@ def manifest_for(
     image_id: str, source: SourceRecord, result: VariantSet, fingerprint: str
 ) -> ManifestRecord:
     """The manifest of a finished job (pure); `fingerprint` names the specs that made it."""
-    src = result.source
+    src, look = result.source, result.placeholder
     return ManifestRecord(
         id=image_id,
         processed_at=timestamp(),
@@ -43,4 +43,8 @@ def manifest_for(
             for r in result.variants
         ),
         fingerprint=fingerprint,
+        width=src.width,
+        height=src.height,
+        placeholder=look.thumbhash if look else None,
+        color=look.color if look else None,
     )

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from prism.core import deadline
@@ -187,6 +187,39 @@ class Ingestor:
         # A storage failure part-way leaves the image as it was served (its old manifest
         # still names files that exist) for the retry, instead of undoing it.
         return self._run(image_id, source, data, Stopwatch(), None, prune=prune, undo=False)
+
+    def fill_in(self, manifest: ManifestRecord, data: bytes) -> IngestOutcome | None:
+        """Add the size, placeholder and colour to `manifest`, written before they existed,
+        from its original `data`: one decode at the placeholder's scale (a JPEG at 1/8), the
+        variants left as they are, the manifest rewritten. None when the original is no
+        longer accepted (the current limits): a remake rejects it, with the reason."""
+        from prism.image.header import declared_pixels
+        from prism.image.pipeline import make_variants
+        from prism.image.placeholder import SPEC
+
+        limits = self.settings.limits
+        try:
+            pixels = declared_pixels(data, limits)
+            with self.budget.hold(pixels, None):
+                # The one tiny variant is what makes the JPEG decode small; it is not stored.
+                result = make_variants(data, (SPEC,), limits)
+        except ImageRejected:
+            return None
+        look, src = result.placeholder, result.source
+        assert look is not None  # make_variants was asked for it (the default)
+        filled = replace(
+            manifest,
+            width=src.width,
+            height=src.height,
+            placeholder=look.thumbhash,
+            color=look.color,
+        )
+        if self._deleted(manifest.source):
+            return self._undo(manifest.id)
+        write_manifest(self.storage, filled)
+        if self._deleted(manifest.source):
+            return self._undo(manifest.id)
+        return IngestOutcome(manifest.id, "processed", filled)
 
     def _run(
         self,

@@ -7,6 +7,9 @@ and one HEAD of the original and of each variant: nothing is downloaded or decod
 are checked because a remake overwrites variants in place under the old manifest (which keeps
 the image served meanwhile): a run killed in that window leaves a manifest that no longer
 describes the files, and the next run must repair it rather than call it up to date.
+A manifest that is current but older than placeholders (no `placeholder`) is filled in
+instead: the original is decoded once at the placeholder's small scale and the manifest
+rewritten with the size, placeholder and colour; its variants, made by the same specs, stay.
 Otherwise the original is processed again; the manifest is rewritten last (the commit point),
 and variants the specs no longer name are removed only when `prune` asks, after that manifest
 is written. So a manifest never lists a variant that is missing.
@@ -33,7 +36,14 @@ if TYPE_CHECKING:
     from prism.service.batch import ResultCode
 
 Status = Literal[
-    "reprocessed", "up_to_date", "rejected", "missing", "outside", "failed", "unstorable"
+    "reprocessed",
+    "filled_in",
+    "up_to_date",
+    "rejected",
+    "missing",
+    "outside",
+    "failed",
+    "unstorable",
 ]
 #: How each status is reported to Batch Operations. `failed` is transient storage trouble,
 #: which a retry may fix; a rejected image, a key outside the uploads prefix and a key the
@@ -41,6 +51,7 @@ Status = Literal[
 #: too long for a local file name) will not change, so retrying them only costs invocations.
 CODES: dict[Status, ResultCode] = {
     "reprocessed": "Succeeded",
+    "filled_in": "Succeeded",
     "up_to_date": "Succeeded",
     "missing": "Succeeded",  # deleted since the job listed it: nothing left to do
     "rejected": "PermanentFailure",
@@ -90,9 +101,14 @@ def _reprocess(ingestor: Ingestor, key: str, prune: bool) -> TaskOutcome:
         return TaskOutcome(key, "missing", image_id, "the original is gone")
     if manifest is not None and manifest.source.is_object(key, info.etag):
         if manifest.fingerprint == ingestor.fingerprint and _on_storage(storage, manifest):
-            if prune:
-                ingestor.prune(manifest)
-            return TaskOutcome(key, "up_to_date", image_id)
+            if manifest.placeholder is None:
+                filled = _fill_in(ingestor, manifest, key, prune)
+                if filled is not None:
+                    return filled
+            else:
+                if prune:
+                    ingestor.prune(manifest)
+                return TaskOutcome(key, "up_to_date", image_id)
     else:
         rejection = read_rejection(storage, image_id)
         if rejection is not None and rejection.source.is_object(key, info.etag):
@@ -119,6 +135,25 @@ def _reprocess(ingestor: Ingestor, key: str, prune: bool) -> TaskOutcome:
         return TaskOutcome(key, "missing", image_id, "the original was deleted meanwhile")
     variants = ", ".join(v.name for v in getattr(outcome.record, "variants", ()))
     return TaskOutcome(key, "reprocessed", image_id, variants)
+
+
+def _fill_in(
+    ingestor: Ingestor, manifest: ManifestRecord, key: str, prune: bool
+) -> TaskOutcome | None:
+    """Give a current manifest written before placeholders its size, placeholder and colour:
+    its variants are what the specs make, so they stay, and the original is decoded once, small.
+    None: the original is no longer accepted, and a remake must reject it."""
+    data = ingestor.storage.get("uploads", key)
+    if data is None:
+        return TaskOutcome(key, "missing", manifest.id, "the original is gone")
+    outcome = ingestor.fill_in(manifest, data)
+    if outcome is None:
+        return None
+    if not isinstance(outcome.record, ManifestRecord):  # deleted meanwhile: nothing is left
+        return TaskOutcome(key, "missing", manifest.id, "the original was deleted meanwhile")
+    if prune:
+        ingestor.prune(outcome.record)
+    return TaskOutcome(key, "filled_in", manifest.id, "size, placeholder and colour")
 
 
 def _on_storage(storage: Storage, manifest: ManifestRecord) -> bool:

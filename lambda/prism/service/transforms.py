@@ -328,6 +328,7 @@ def render(data: bytes, t: Transform, settings: Settings) -> tuple[bytes, str]:
         background=settings.background,
         draft_margin=DRAFT_MARGIN,
         check_upright=check,  # and again once the pixels have told it (a PNG's late eXIf)
+        with_placeholder=False,  # the manifest has it; a transform is bytes only
     )
     return made.variants[0].data, spec.content_type
 

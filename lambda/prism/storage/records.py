@@ -63,6 +63,19 @@ class ManifestRecord:
     #: date, so reprocessing skips the image without decoding it. None: written before
     #: fingerprints existed, so out of date.
     fingerprint: str | None = None
+    #: The upright size, what a page reserves before the image loads: the source's, repeated
+    #: at the top for clients (taken from the source when not given, as in older manifests).
+    width: int | None = None
+    height: int | None = None
+    #: A ThumbHash of the image (base64) and its dominant colour (`#rrggbb`). None: written
+    #: before placeholders existed; `prism reprocess` fills them in.
+    placeholder: str | None = None
+    color: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.width is None and self.height is None:
+            object.__setattr__(self, "width", self.source.width)
+            object.__setattr__(self, "height", self.source.height)
 
     def variant(self, name: str) -> VariantRecord | None:
         return next((v for v in self.variants if v.name == name), None)
@@ -72,6 +85,10 @@ class ManifestRecord:
             "id": self.id,
             "status": self.status,
             "processed_at": self.processed_at,
+            "width": self.width,
+            "height": self.height,
+            "placeholder": self.placeholder,
+            "color": self.color,
             "source": asdict(self.source),
             "variants": [asdict(v) for v in self.variants],
             "fingerprint": self.fingerprint,
@@ -85,6 +102,10 @@ class ManifestRecord:
             source=SourceRecord(**doc["source"]),
             variants=tuple(VariantRecord(**v) for v in doc["variants"]),
             fingerprint=doc.get("fingerprint"),
+            width=doc.get("width"),
+            height=doc.get("height"),
+            placeholder=doc.get("placeholder"),
+            color=doc.get("color"),
         )
 
 

@@ -2,6 +2,7 @@
 
 import { listImages } from "./api.js";
 import { $, bytes, dims, h, shortId } from "./dom.js";
+import { withPlaceholder } from "./placeholder.js";
 
 // The variant to show in a grid: the one named "thumb" if any, else the smallest file.
 export function thumbnailOf(manifest) {
@@ -23,13 +24,16 @@ function card(manifest) {
       "a",
       { href: `#/images/${manifest.id}` },
       thumb
-        ? h("img", {
-            src: thumb.url,
-            alt: `Image ${shortId(manifest.id)}: ${label}`,
-            width: thumb.width,
-            height: thumb.height,
-            loading: "lazy",
-          })
+        ? withPlaceholder(
+            h("img", {
+              src: thumb.url,
+              alt: `Image ${shortId(manifest.id)}: ${label}`,
+              width: thumb.width,
+              height: thumb.height,
+              loading: "lazy",
+            }),
+            manifest,
+          )
         : null,
       h("span", { class: "caption", text: label }),
       h("span", { class: "when", text: manifest.processed_at.replace("T", " ").replace("Z", " UTC") }),

@@ -3,6 +3,7 @@
 
 import { deleteImage, getImage } from "./api.js";
 import { $, announce, bytes, dims, h, percent, shortId } from "./dom.js";
+import { withPlaceholder } from "./placeholder.js";
 
 const EXTENSIONS = { jpeg: "jpg", webp: "webp", png: "png", avif: "avif" };
 
@@ -19,13 +20,16 @@ function variantCard(manifest, variant) {
     h(
       "div",
       { class: "frame" },
-      h("img", {
-        src: variant.url,
-        alt: `Variant ${variant.name}`,
-        width: variant.width,
-        height: variant.height,
-        loading: "lazy",
-      }),
+      withPlaceholder(
+        h("img", {
+          src: variant.url,
+          alt: `Variant ${variant.name}`,
+          width: variant.width,
+          height: variant.height,
+          loading: "lazy",
+        }),
+        manifest,
+      ),
     ),
     h("h3", { text: variant.name }),
     h(
