@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from PIL import Image
 
+from prism.cli.main import main
 from prism.core.specs import DEFAULT_SPECS
 from tests.images import image_bytes
 from tests.servers import free_port, wait_until_up
@@ -65,3 +67,20 @@ def test_prism_serve_end_to_end(tmp_path: Path) -> None:
         out, err = process.communicate(timeout=20)
     assert process.returncode == 0, err
     assert "serving on" in out
+
+
+def test_prism_serve_refuses_a_blank_signing_key_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before the server starts: a message naming the variable, exit 2, no traceback.
+    monkeypatch.setenv("PRISM_TRANSFORM_SIGNING_KEYS", " , ")
+    import uvicorn
+
+    def started(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the server started with signing off")
+
+    monkeypatch.setattr(uvicorn, "run", started)
+    assert main(["serve", "--port", "0", "--data", str(tmp_path / "data")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("prism serve: PRISM_TRANSFORM_SIGNING_KEYS must list at least one key")
+    assert "Traceback" not in err

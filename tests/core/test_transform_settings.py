@@ -47,6 +47,16 @@ def test_bad_transform_settings_name_the_variable(name: str, value: str) -> None
         load_settings(LOCAL | {name: value})
 
 
+@pytest.mark.parametrize("value", [",", " , ", "  ", ",,\t"])
+def test_a_blank_signing_key_list_is_an_error_not_signing_off(value: str) -> None:
+    # Only "unset" (or empty) means no signing: a list of separators is a mistake to report.
+    with pytest.raises(SettingsError, match="PRISM_TRANSFORM_SIGNING_KEYS must list at least"):
+        load_settings(LOCAL | {"PRISM_TRANSFORM_SIGNING_KEYS": value})
+    keys = "PRISM_TRANSFORM_SIGNING_KEYS"
+    assert load_settings(LOCAL | {keys: ""}).transform_signing_keys == ()  # empty is unset
+    assert load_settings(LOCAL | {keys: " k ,"}).transform_signing_keys == ("k",)
+
+
 def test_no_variant_may_be_called_transform() -> None:
     with pytest.raises(InvalidSpec, match="reserved"):
         parse_specs([{"name": "transform", "format": "webp"}])

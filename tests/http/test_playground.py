@@ -4,6 +4,7 @@ is on, and accepted by the transform route."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -74,3 +75,38 @@ def test_only_with_the_page(make_settings: Callable[..., Settings]) -> None:
     with TestClient(create_app(make_settings(PRISM_CONSOLE_ENABLED="false"))) as client:
         body = {"image_id": "0" * 32, "transforms": [{}]}
         assert client.post("/console/transform-urls", json=body).status_code == 404
+
+
+def _ask(client: TestClient, image_id: str, *transforms: dict) -> Any:
+    body = {"image_id": image_id, "transforms": list(transforms)}
+    return client.post("/console/transform-urls", json=body)
+
+
+@pytest.mark.parametrize("signing", [{"PRISM_TRANSFORM_SIGNING_KEYS": "k"}, {}])
+def test_it_signs_only_what_the_transform_route_allows(
+    make_settings: Callable[..., Settings], signing: dict[str, str]
+) -> None:
+    env = {"PRISM_TRANSFORM_WIDTHS": "32,64", "PRISM_TRANSFORM_WIDTHS_MODE": "reject"}
+    with TestClient(create_app(make_settings(**signing, **env))) as client:
+        image_id = _upload(client)
+        for bad, param in (
+            ({"width": 999999}, "width"),  # past PRISM_TRANSFORM_MAX_SIZE
+            ({"width": 17}, "width"),  # not on the allowlist
+            ({"height": 5000}, "height"),
+            ({"format": "gif"}, "format"),
+            ({"quality": 101}, "quality"),
+        ):
+            r = _ask(client, image_id, {"width": 32}, bad)
+            assert_problem(r, 400)
+            assert r.json()["param"] == param, (bad, r.json())
+        good = _ask(client, image_id, {"width": 64})
+        assert good.status_code == 200, good.text
+        assert client.get(good.json()["urls"][0]).status_code == 200
+
+
+def test_an_unknown_or_rejected_image_gets_no_url(make_settings: Callable[..., Settings]) -> None:
+    with TestClient(create_app(make_settings(PRISM_TRANSFORM_SIGNING_KEYS="k"))) as client:
+        assert_problem(_ask(client, "0" * 32, {"width": 32}), 404)
+        junk = client.post("/images", content=b"not a jpeg", headers={"content-type": "image/jpeg"})
+        assert junk.status_code == 415, junk.text  # rejected: its record says why
+        assert_problem(_ask(client, junk.json()["image_id"], {"width": 32}), 422)

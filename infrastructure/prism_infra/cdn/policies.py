@@ -108,7 +108,8 @@ def origin_function_policy(
 ) -> Document:
     """The origin function answers CloudFront's misses: it reads originals, manifests and
     rejection records, and writes transforms - nothing else (no deletes, no queue). With
-    signed transform URLs it reads the signing keys (its redirects carry a signature)."""
+    signed transform URLs it may read the signing keys; since its redirects stopped carrying a
+    signature (they go to presigned URLs) it has no need to, so the grant may be dropped."""
     statements: list[Document] = [
         {
             "Sid": "ReadOriginals",

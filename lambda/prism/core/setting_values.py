@@ -41,8 +41,16 @@ def parse_widths(raw: str, max_size: int) -> tuple[int, ...]:
 
 
 def parse_keys(raw: str) -> tuple[str, ...]:
-    """Comma-separated keys, blanks dropped."""
-    return tuple(key for key in (part.strip() for part in raw.split(",")) if key)
+    """Comma-separated keys, blanks dropped. A value with no key at all (`,`, `" , "`) is an
+    error, not "signing off": a key meant to be set must not turn signing off in silence.
+    (An empty value is unset: env_ignore_empty.)"""
+    keys = tuple(key for key in (part.strip() for part in raw.split(",")) if key)
+    if not keys:
+        raise ValueError(
+            f"must list at least one key (comma-separated), got {raw!r}; "
+            "leave it unset to turn signing off"
+        )
+    return keys
 
 
 def parse_hosts(raw: str) -> tuple[str, ...]:

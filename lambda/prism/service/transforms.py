@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from functools import partial
 
 from prism.core.memory import release_free_memory
@@ -43,6 +43,7 @@ from prism.storage.records import RejectionRecord
 from prism.transforms.negotiate import output_format
 from prism.transforms.params import (
     DEFAULT_QUALITY,
+    ORIGINAL,
     Policy,
     Transform,
     TransformError,
@@ -132,10 +133,30 @@ def find_or_make_stored(storage: Storage, settings: Settings, image_id: str, for
     )
 
 
-def resolve_stored(settings: Settings, image_id: str, form: str) -> Resolved:
-    """A storage key's form as a request: TransformError (400/404) unless exactly canonical."""
+def resolve_stored(
+    settings: Settings,
+    image_id: str,
+    form: str,
+    keys: Sequence[str] = (),
+    query: str | None = None,
+) -> Resolved:
+    """A storage key's form as a request, held to the transform route's rules: TransformError
+    (400/404) unless it is exactly canonical and the very key `resolve` makes of it (the
+    allowlist, the bounds: a key no transform URL leads to is not made). With `keys`, 403
+    unless `query` carries the signature of the form (format=legacy read as the format=auto it
+    comes from), as the transform route would ask of the same transform."""
     check_image_id(image_id)
     t = parse_form(form, policy(settings))
+    asked = replace(t, format="auto") if t.format == "legacy" else t
+    parts = [] if asked.form() == ORIGINAL else asked.form().split(",")
+    raw = "&".join([*parts, query] if query else parts) or None
+    # No Accept: `auto` then negotiates to `legacy`, the only format it can stand for here.
+    made = resolve(image_id, raw, None, policy(settings), keys).transform
+    if made != t:
+        name = next(f.name for f in fields(t) if getattr(made, f.name) != getattr(t, f.name))
+        raise TransformError(
+            400, name, f"{name}: this deployment makes {made.form()} of it, never {form}"
+        )
     return Resolved(t, t, storage_key(image_id, t), negotiated=False)
 
 

@@ -6,16 +6,27 @@ first; on its 403/404 CloudFront repeats the request here, with that same URI. T
 makes the result, stores it (so the next request is a bucket hit) and answers its bytes:
 CloudFront caches what the origin returns, and follows no redirects.
 
-Only the exact canonical form is accepted, so a junk URI never costs an image decode. A
-%-escaped spelling of it (`width%3D320`) names the same key, as S3 reads it, so it is the
-same object here too. Bodies above BYTES_LIMIT do not fit a buffered function URL
-response: they answer 307 to the public transform URL of the now stored object, which the
-browser follows and the CDN then serves from the bucket (a hit: no loop).
+Only the exact canonical form is accepted, and only a key the transform route itself would
+make (the allowlist, the bounds), so a junk URI never costs an image decode. A %-escaped
+spelling of it (`width%3D320`) names the same key, as S3 reads it, so it is the same object
+here too.
+
+Who may call it. On AWS the edge function checked the signature, and only CloudFront can call
+the origin function (its URL is AWS_IAM behind origin access control; the upload function's
+URL is AWS_IAM or takes an API key), so the URI needs none: CloudFront forwards no query, and
+could not forward the viewer's. Under `prism serve` there is no edge and no URL auth: the route
+takes the transform route's own checks, so with signing on it asks for the `sig` of its form
+(`?sig=`), as `/images/<id>/transform?<form>` would.
+
+Bodies above BYTES_LIMIT do not fit a buffered function URL response (locally nothing
+buffers: the bytes are answered, as the transform route does). They answer 307 to a URL that
+carries no credential the request did not have: unsigned, the public transform URL of the
+now stored object, which the browser follows and the CDN then serves from the bucket (a hit:
+no loop); signed, a presigned URL of the object, as the transform route redirects, since a
+signature made here would be one the caller never had (the origin cannot see its signature).
 """
 
 from __future__ import annotations
-
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -37,7 +48,6 @@ from prism.service.transforms import (
     resolve_stored,
 )
 from prism.transforms.params import ORIGINAL, TRANSFORM_FOLDER
-from prism.transforms.signing import signature
 
 # The API key (when the function URL is public and keys are configured) guards this route as
 # any other: the URI carries no signature, so it must not be an unsigned way around one.
@@ -65,12 +75,16 @@ async def cdn_transform_miss(
     svc: Services = Depends(deps.services),  # noqa: B008
 ) -> Response:
     try:
-        resolved = resolve_stored(svc.settings, image_id, form)
+        if svc.local:  # no edge in front: the route checks what the edge would
+            keys = await run_in_threadpool(svc.signing.keys)
+            resolved = resolve_stored(svc.settings, image_id, form, keys, request.url.query)
+        else:
+            resolved = resolve_stored(svc.settings, image_id, form)
         answer = await run_in_threadpool(svc.transforms.find, image_id, resolved)
         if answer is None:
             answer = await made(request, svc, image_id, resolved)
-        if answer.size > BYTES_LIMIT:
-            return await run_in_threadpool(_redirect, answer, image_id, svc)  # reads the keys
+        if answer.size > BYTES_LIMIT and not svc.local:
+            return await run_in_threadpool(_redirect, answer, image_id, svc)  # may presign
     except Abandoned:
         return Response(status_code=CLIENT_GONE)
     except Exception as e:
@@ -84,14 +98,18 @@ async def cdn_transform_miss(
 
 
 def _redirect(answer: Answer, image_id: str, svc: Services) -> Response:
-    """307 to `/images/<id>/transform?<the stored form>` on the viewer's own host (relative):
-    the edge rewrites it to this same key, now stored, so the bucket answers it. A negotiated
-    `legacy` goes back as `auto` (same Accept, same key); signed when the deployment signs."""
-    form = answer.resolved.transform.form().replace("format=legacy", "format=auto")
-    parts = [] if form == ORIGINAL else form.split(",")
-    keys = svc.signing.keys()
-    if keys:
-        parts.append(f"sig={quote(signature(keys[0], image_id, form))}")
-    location = f"/images/{image_id}/transform" + ("?" + "&".join(parts) if parts else "")
+    """307 to the stored result, carrying no credential the request did not carry (module
+    docstring). Unsigned: `/images/<id>/transform?<the stored form>` on the viewer's own host
+    (relative), which the edge rewrites to this same key, now stored, so the bucket answers
+    it; a negotiated `legacy` goes back as `auto` (same Accept, same key). Signed: the
+    presigned URL the transform route would answer (short-lived, this one object)."""
+    location: str | None = None
+    if svc.signing.enabled:
+        ttl = svc.settings.download_url_ttl
+        location = svc.storage.download_url("processed", answer.key, ttl, answer.content_type)
+    if location is None:
+        form = answer.resolved.transform.form().replace("format=legacy", "format=auto")
+        parts = [] if form == ORIGINAL else form.split(",")
+        location = f"/images/{image_id}/transform" + ("?" + "&".join(parts) if parts else "")
     # no-store: CloudFront must not cache the redirect in place of the image.
     return Response(status_code=307, headers={"Location": location, "Cache-Control": "no-store"})

@@ -1,6 +1,10 @@
 """POST /console/transform-urls: the page's transform playground asks here for the URLs it
 shows, fetches and writes into markup, so that with signing on they carry a signature made
 here, on the server, where the keys are (the page never sees a key). Included with the page.
+
+It signs only what the transform route would serve: the deployment's bounds and width
+allowlist (400 naming the parameter), for an image that exists (404, or 422 if rejected), so
+the page cannot be used to mint a signed URL for a width nobody may ask for.
 """
 
 from __future__ import annotations
@@ -13,9 +17,18 @@ from pydantic import BaseModel, Field
 
 from prism.http import dependencies as deps
 from prism.http.api_keys import ApiKeyError
-from prism.http.problems import ProblemError, problem_responses, signing_keys_unavailable
+from prism.http.problems import (
+    ProblemError,
+    problem_responses,
+    rejection_problem,
+    signing_keys_unavailable,
+)
+from prism.http.routers.transforms import transform_problem
+from prism.service.catalog import lookup
+from prism.service.transforms import policy
 from prism.storage.layout import ID_PATTERN
-from prism.transforms.params import TransformError
+from prism.storage.records import RejectionRecord
+from prism.transforms.params import TransformError, parse, snap_width
 from prism.transforms.signing import sign_url
 
 
@@ -43,7 +56,15 @@ router = APIRouter(dependencies=[Depends(deps.require_api_key)], include_in_sche
 @router.post(
     "/console/transform-urls",
     response_model=TransformUrls,
-    responses=problem_responses(400, 503, s400="a value no transform accepts"),
+    responses=problem_responses(
+        400,
+        404,
+        422,
+        503,
+        s400="a value the transform route refuses (named in `param`)",
+        s404="no image with this id",
+        s422="the image was rejected",
+    ),
 )
 def transform_urls(
     ask: TransformUrlsAsk,
@@ -55,17 +76,27 @@ def transform_urls(
         keys = svc.signing.keys()
     except ApiKeyError as e:
         raise signing_keys_unavailable(e.retry_after) from None
-    urls = []
+    rules = policy(svc.settings)
+    asked = []
     for transform in ask.transforms:
         given = transform.model_dump(exclude_none=True)
         if given.get("fit") == "contain":
             del given["fit"]  # the default: the URL need not say it
-        if not keys:
+        try:  # the transform route's own steps, before any storage read
+            snap_width(parse({name: str(value) for name, value in given.items()}, rules), rules)
+        except TransformError as exc:
+            raise transform_problem(exc) from None
+        asked.append(given)
+    found = lookup(svc.storage, svc.settings, ask.image_id)
+    if isinstance(found.record, RejectionRecord):
+        raise rejection_problem(found.record)
+    if found.state not in ("processed", "pending"):
+        raise ProblemError(404, f"no image with id {ask.image_id}", code="not_found")
+    urls = []
+    for given in asked:
+        if keys:
+            urls.append(sign_url(base, ask.image_id, keys[0], **given))
+        else:
             query = urlencode(given)
             urls.append(f"{base}/images/{ask.image_id}/transform{'?' if query else ''}{query}")
-            continue
-        try:
-            urls.append(sign_url(base, ask.image_id, keys[0], **given))
-        except TransformError as exc:
-            raise ProblemError(400, exc.detail, code="bad_parameter", param=exc.param) from None
     return TransformUrls(urls=urls, signed=bool(keys))
