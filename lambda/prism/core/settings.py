@@ -72,7 +72,8 @@ class Settings(BaseSettings):
     )
     allowed_hosts: Annotated[tuple[str, ...], NoDecode, _text(parse_hosts)] = Field(
         (),
-        description="prism serve only: comma-separated host names the server answers to besides"
+        description="local storage only (prism serve): comma-separated host names the server"
+        " answers to besides"
         " localhost, 127.0.0.1, [::1] and the address it is bound to ('*.example.com' matches"
         " its subdomains); any other Host header is answered 400 (DNS rebinding).",
     )
