@@ -17,6 +17,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.browser.browser_support import offline_context
 from tests.servers import prism_serve
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
@@ -67,6 +68,20 @@ def signed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {"PRISM_TRANSFORM_SIGNING_KEYS": "a-key-for-the-tests"}
     with prism_serve(tmp_path_factory.mktemp("serve-signed"), env=env) as (base, _):
         yield base
+
+
+@pytest.fixture
+def page(browser: Browser, server: str) -> Iterator[Page]:
+    """A tab on the shared server's page that fails its test on a CSP violation or a script
+    error."""
+    context = offline_context(browser, server, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    assert page.evaluate("window.cspViolations") == [], "the page broke its own CSP"
+    assert errors == [], f"script errors: {errors}"
+    context.close()
 
 
 @pytest.fixture

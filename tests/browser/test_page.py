@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
@@ -19,18 +18,6 @@ from tests.images import alpha_png, not_an_image, rotated_jpeg
 
 Shots = Callable[..., Path]
 TIMES = "\N{MULTIPLICATION SIGN}"  # how the page writes dimensions
-
-
-@pytest.fixture
-def page(browser: Browser, server: str) -> Iterator[Page]:
-    context = offline_context(browser, server, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    assert page.evaluate("window.cspViolations") == [], "the page broke its own CSP"
-    assert errors == [], f"script errors: {errors}"
-    context.close()
 
 
 def serious_violations(page: Page) -> list[str]:

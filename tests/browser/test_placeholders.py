@@ -6,30 +6,17 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Locator, Page, Route, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
-from tests.browser.browser_support import offline_context
 from tests.images import FIELD, oriented
 
 UPRIGHT = (320, 160)  # stored sideways (EXIF orientation 6); upright it is 2:1
-
-
-@pytest.fixture
-def page(browser: Browser, server: str) -> Iterator[Page]:
-    context = offline_context(browser, server, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    assert page.evaluate("window.cspViolations") == [], "the page broke its own CSP"
-    assert errors == [], f"script errors: {errors}"
-    context.close()
 
 
 @pytest.fixture
